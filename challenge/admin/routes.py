@@ -1,0 +1,140 @@
+"""Organiser administration: organisations, users and roles, domains, the mail outbox."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Route
+from tortoise.expressions import Q
+
+from challenge.accounts import services as accounts
+from challenge.accounts.models import Organisation, OrgStatus, Role, User
+from challenge.audit.models import AuditEntry
+from challenge.catalog import regions
+from challenge.catalog import services as catalog
+from challenge.catalog.models import Domain
+from challenge.errors import DomainError
+from challenge.mail.models import OutboxMessage
+from challenge.web.auth import require_organiser
+from challenge.web.flash import flash
+from challenge.web.forms import Form
+from challenge.web.http import redirect
+from challenge.web.i18n import _
+from challenge.web.pagination import page_number, paginate
+from challenge.web.templating import render
+
+
+async def organisations(request: Request):
+    require_organiser(request)
+    status = request.query_params.get("status", OrgStatus.PENDING.value)
+    query = Organisation.all()
+    if status in {s.value for s in OrgStatus}:
+        query = query.filter(status=status)
+    if q := request.query_params.get("q", "").strip():
+        query = query.filter(Q(name__icontains=q) | Q(credit_code__icontains=q))
+    page = await paginate(query.order_by("-created_at"), page_number(request.query_params.get("page")))
+    return render(request, "admin/organisations.html", {
+        "page": page, "status": status, "q": q, "statuses": list(OrgStatus), "region_name": regions.name,
+    })
+
+
+async def review_organisation(request: Request):
+    actor = require_organiser(request)
+    organisation = await Organisation.get_or_none(id=request.path_params["org_id"])
+    if organisation is None:
+        raise HTTPException(404)
+    form = Form(await request.form())
+    approve = form.get("decision") == "approve"
+    try:
+        await accounts.review_organisation(organisation=organisation, actor=actor, approve=approve,
+                                           note=form.text("note", max_length=1000))
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, _("已审核：%(name)s", name=organisation.name))
+    return redirect("/admin/organisations")
+
+
+async def users(request: Request):
+    require_organiser(request)
+    query = User.all().select_related("organisation")
+    if q := request.query_params.get("q", "").strip():
+        query = query.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    role = request.query_params.get("role", "")
+    if role in {r.value for r in Role}:
+        query = query.filter(**{f"is_{role}": True})
+    page = await paginate(query.order_by("id"), page_number(request.query_params.get("page")))
+    return render(request, "admin/users.html", {"page": page, "q": q, "role": role, "roles": list(Role)})
+
+
+async def user_roles(request: Request):
+    actor = require_organiser(request)
+    user = await User.get_or_none(id=request.path_params["user_id"])
+    if user is None:
+        raise HTTPException(404)
+    form = Form(await request.form())
+    roles = set(form.choices("roles", list(Role)))
+    try:
+        await accounts.set_roles(user=user, roles=roles, actor=actor)
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, _("已更新 %(name)s 的角色", name=user.name))
+    return redirect(f"/admin/users?q={user.email}")
+
+
+async def domains(request: Request):
+    actor = require_organiser(request)
+    form = Form()
+    if request.method == "POST":
+        form = Form(await request.form())
+        domain_id = form.integer("domain_id")
+        domain = await Domain.get_or_none(id=domain_id) if domain_id else None
+        if domain_id and domain is None:
+            raise HTTPException(404)
+        name = form.text("name", required=True, max_length=100)
+        name_en = form.text("name_en", max_length=150)
+        keywords = form.text("keywords", max_length=2000)
+        sort_order = form.integer("sort_order", default=0, min_value=0, max_value=1000)
+        if form.is_valid and await Domain.filter(name=name).exclude(id=domain_id or 0).exists():
+            form.error("name", _("已有同名领域"))
+        if form.is_valid:
+            await catalog.save_domain(actor=actor, domain=domain, name=name, name_en=name_en, keywords=keywords,
+                                      sort_order=sort_order, is_active=form.boolean("is_active"))
+            flash(request, _("领域已保存"))
+            return redirect("/admin/domains")
+    return render(request, "admin/domains.html", {"domains": await Domain.all(), "form": form},
+                  status_code=200 if form.is_valid else 400)
+
+
+async def outbox(request: Request):
+    require_organiser(request)
+    page = await paginate(OutboxMessage.all().order_by("-id"), page_number(request.query_params.get("page")))
+    return render(request, "admin/outbox.html", {"page": page})
+
+
+async def audit_log(request: Request):
+    require_organiser(request)
+    query = AuditEntry.all()
+    if object_type := request.query_params.get("object_type", "").strip():
+        query = query.filter(object_type=object_type)
+    if object_id := request.query_params.get("object_id", "").strip():
+        query = query.filter(object_id=object_id)
+    page = await paginate(query.order_by("-seq"), page_number(request.query_params.get("page")), per_page=50)
+    return render(request, "admin/audit.html", {"page": page, "object_type": object_type, "object_id": object_id})
+
+
+async def dashboard(request: Request):
+    require_organiser(request)
+    pending_orgs = await Organisation.filter(status=OrgStatus.PENDING).count()
+    return render(request, "admin/dashboard.html", {"pending_orgs": pending_orgs})
+
+
+routes = [
+    Route("/", dashboard, name="dashboard"),
+    Route("/organisations", organisations, name="organisations"),
+    Route("/organisations/{org_id:int}/review", review_organisation, methods=["POST"], name="review_organisation"),
+    Route("/users", users, name="users"),
+    Route("/users/{user_id:int}/roles", user_roles, methods=["POST"], name="user_roles"),
+    Route("/domains", domains, methods=["GET", "POST"], name="domains"),
+    Route("/outbox", outbox, name="outbox"),
+    Route("/audit", audit_log, name="audit"),
+]

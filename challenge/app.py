@@ -1,0 +1,176 @@
+"""The application factory: routes, middleware, error pages and the ORM lifespan."""
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from challenge import db
+from challenge.accounts import passwords
+from challenge.accounts import routes as accounts
+from challenge.admin import routes as admin
+from challenge.bids import routes as bids
+from challenge.challenges import routes as challenges
+from challenge.errors import DomainError, NotFound, PermissionDenied
+from challenge.files.storage import make_storage
+from challenge.files.uploads import BadUpload, UploadTooLarge
+from challenge.mail.middleware import DeliverMailAfterResponse
+from challenge.mail.services import deliver_pending
+from challenge.needs import routes as needs
+from challenge.pages import routes as pages
+from challenge.reviews import routes as reviews
+from challenge.settings import STATIC_DIR, Settings, load_settings
+from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
+from challenge.web.i18n import _
+from challenge.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from challenge.web.templating import render
+
+log = logging.getLogger(__name__)
+
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "操作冲突",
+    413: "文件过大",
+    500: "系统出错",
+}
+
+
+def error_page(request: Request, status: int, detail: str = "") -> Response:
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": _(ERROR_TITLES.get(status, "请求有误")), "detail": detail},
+        status_code=status,
+    )
+
+
+async def http_exception(request: Request, exc: HTTPException) -> Response:
+    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
+    return error_page(request, exc.status_code, detail)
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status).phrase
+
+
+async def login_required(request: Request, exc: LoginRequired) -> Response:
+    return RedirectResponse(login_url(request), status_code=303)
+
+
+async def domain_error(request: Request, exc: DomainError) -> Response:
+    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 409
+    return error_page(request, status, exc.message)
+
+
+async def upload_too_large(request: Request, exc: UploadTooLarge) -> Response:
+    megabytes = exc.limit_bytes // (1024 * 1024)
+    return error_page(request, 413, _("单个文件不能超过 %(mb)s MB。未保存任何内容，请压缩或拆分文件后重新提交。", mb=megabytes))
+
+
+async def bad_upload(request: Request, exc: BadUpload) -> Response:
+    return error_page(request, 400, _("上传的数据不完整或格式有误，未保存任何内容，请重新提交。"))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
+
+
+async def csrf_rejected(request: Request) -> Response:
+    return error_page(request, 403, _("页面已过期或来源无法验证，请返回上一页刷新后重试。"))
+
+
+async def healthz(request: Request) -> Response:
+    from tortoise import connections
+
+    try:
+        connection = connections.get("default")
+        await connection.execute_query("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
+        return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def mail_delivery_loop(settings: Settings, interval: float = 60.0) -> None:
+    """Retry what the after-response delivery missed. Safe on many servers: rows are claimed."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await deliver_pending(settings)
+        except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+            log.exception("periodic mail delivery failed")
+
+
+def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> Starlette:
+    """Build the app. `manage_orm=False` leaves the ORM to the caller (the tests' context)."""
+    settings = settings or load_settings()
+    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if not manage_orm:
+            yield
+            return
+        async with RegisterTortoise(app, config=db.tortoise_config(settings)):
+            delivery = asyncio.create_task(mail_delivery_loop(settings))
+            try:
+                yield
+            finally:
+                delivery.cancel()
+
+    routes = [
+        Route("/healthz", healthz, name="healthz"),
+        *pages.routes,
+        *accounts.routes,
+        Mount("/needs", routes=needs.routes, name="needs"),
+        Mount("/challenges", routes=challenges.routes, name="challenges"),
+        Mount("/bids", routes=bids.routes, name="bids"),
+        Mount("/review", routes=reviews.routes, name="reviews"),
+        Mount("/admin", routes=admin.routes, name="admin"),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="challenge_session",
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(AuthMiddleware),
+        Middleware(CSRFMiddleware, reject=csrf_rejected),
+        Middleware(DeliverMailAfterResponse, settings=settings),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: http_exception,
+            LoginRequired: login_required,
+            DomainError: domain_error,
+            UploadTooLarge: upload_too_large,
+            BadUpload: bad_upload,
+            Exception: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.storage = make_storage(settings)
+    return app

@@ -1,0 +1,143 @@
+"""The `challenge` console command."""
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from tortoise.context import TortoiseContext
+
+from challenge import db
+from challenge.settings import load_settings
+
+
+async def _with_orm(settings, work):
+    """Run `work()` with the ORM initialised on the configured database."""
+    from tortoise import Tortoise
+
+    async with TortoiseContext():
+        await Tortoise.init(config=db.tortoise_config(settings))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+
+async def _migrate(settings) -> None:
+    from tortoise.migrations.api import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with TortoiseContext():
+        await migrate(config=db.tortoise_config(settings))
+
+
+def cmd_migrate(args, settings) -> int:
+    asyncio.run(_migrate(settings))
+    print("migrations applied")
+    return 0
+
+
+def cmd_serve(args, settings) -> int:
+    import uvicorn
+
+    asyncio.run(_migrate(settings))
+    uvicorn.run(
+        "challenge.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_demo(args, settings) -> int:
+    from challenge import demo
+
+    asyncio.run(_migrate(settings))
+    created = asyncio.run(_with_orm(settings, lambda: demo.load(settings)))
+    print(created)
+    return 0
+
+
+def cmd_create_admin(args, settings) -> int:
+    from challenge.accounts import passwords, services
+    from challenge.accounts.models import Role
+
+    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    password = args.password or getpass.getpass("Password: ")
+
+    async def work():
+        from challenge.catalog.services import seed_policy_domains
+        from challenge.demo import programme_office
+
+        await seed_policy_domains()
+        office = await programme_office()
+        return await services.create_user(email=args.email, name=args.name, password=password,
+                                          organisation=office, roles={Role.ORGANISER})
+
+    asyncio.run(_migrate(settings))
+    user = asyncio.run(_with_orm(settings, work))
+    print(f"organiser {user.email} created (id {user.id})")
+    return 0
+
+
+def cmd_audit_verify(args, settings) -> int:
+    from challenge.audit.services import verify_chain
+
+    report = asyncio.run(_with_orm(settings, verify_chain))
+    if report.ok:
+        print(f"audit chain intact: {report.checked} entries verified")
+        return 0
+    print(f"audit chain BROKEN at entry seq={report.broken_seq}: {report.reason} "
+          f"({report.checked} entries verified before it)")
+    return 1
+
+
+def cmd_send_mail(args, settings) -> int:
+    from challenge.mail.services import deliver_pending
+
+    sent, failed = asyncio.run(_with_orm(settings, lambda: deliver_pending(settings, limit=args.limit)))
+    print(f"sent {sent}, failed {failed}")
+    return 0 if not failed else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="challenge", description="揭榜挂帅 · 赛马 platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the bundled demo data").set_defaults(func=cmd_demo)
+
+    admin = sub.add_parser("create-admin", help="create an organiser account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="平台管理员")
+    admin.add_argument("--password", help="prompted for when omitted")
+    admin.set_defaults(func=cmd_create_admin)
+
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    mail = sub.add_parser("send-mail", help="deliver queued mail from the outbox")
+    mail.add_argument("--limit", type=int, default=500)
+    mail.set_defaults(func=cmd_send_mail)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    return args.func(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Send queued mail once a state-changing request has been answered.
+
+The outbox rows were committed with the event; delivering them after the response keeps the
+request fast. Anything this misses (a crash, an SMTP outage) is retried by the periodic
+delivery loop of each server and by `challenge send-mail`.
+"""
+
+import logging
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from challenge.mail.models import MailStatus, OutboxMessage
+from challenge.mail.services import deliver_pending
+
+log = logging.getLogger(__name__)
+
+
+class DeliverMailAfterResponse:
+    def __init__(self, app: ASGIApp, settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+            return
+        try:
+            if await OutboxMessage.filter(status=MailStatus.PENDING).exists():
+                await deliver_pending(self.settings)
+        except Exception:  # noqa: BLE001 - the response is sent; the loop retries later
+            log.exception("mail delivery after response failed")

@@ -1,0 +1,101 @@
+"""Notifications: an in-app inbox item and an e-mail through the transactional outbox.
+
+`notify()`/`queue_mail()` write rows inside the caller's transaction. Delivery happens after
+commit (`deliver_pending`, run in the background after a response and by `challenge
+send-mail`), so a rolled-back event sends nothing and a crash before delivery loses nothing.
+"""
+
+import logging
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import aiofiles
+import aiosmtplib
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from challenge.accounts.models import User
+from challenge.mail.models import MailStatus, Notification, OutboxMessage
+from challenge.settings import Settings
+from challenge.web.timefmt import now_utc
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+CLAIM_SECONDS = 120
+
+
+async def queue_mail(*, to: str, subject: str, body: str) -> OutboxMessage:
+    return await OutboxMessage.create(to_address=to, subject=subject, body=body)
+
+
+async def notify(*, user: User, subject: str, body: str = "", link: str = "", email: bool = True) -> None:
+    await Notification.create(user=user, subject=subject, body=body, link=link)
+    if email and user.email:
+        await queue_mail(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))
+
+
+def _message(settings: Settings, row: OutboxMessage) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(domain="challenge.local")
+    message.set_content(row.body)
+    return message
+
+
+async def _claim(limit: int) -> list[OutboxMessage]:
+    """Mark a batch as taken by this worker so two processes never send the same mail."""
+    now = now_utc()
+    async with in_transaction():
+        candidates = await OutboxMessage.filter(
+            Q(status=MailStatus.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        ).order_by("id").limit(limit).values_list("id", flat=True)
+        claimed = []
+        for message_id in candidates:
+            updated = await OutboxMessage.filter(
+                Q(id=message_id) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            if updated:
+                claimed.append(message_id)
+    return await OutboxMessage.filter(id__in=claimed).order_by("id")
+
+
+async def _send(settings: Settings, row: OutboxMessage) -> None:
+    message = _message(settings, row)
+    if settings.smtp_host:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user or None,
+            password=settings.smtp_password or None,
+            start_tls=settings.smtp_starttls,
+            timeout=30,
+        )
+        return
+    # No SMTP server configured (a laptop): write the mail where a developer can read it.
+    settings.mail_dir.mkdir(parents=True, exist_ok=True)
+    async with aiofiles.open(settings.mail_dir / f"{row.id:08d}.eml", "wb") as handle:
+        await handle.write(bytes(message))
+
+
+async def deliver_pending(settings: Settings, limit: int = 100) -> tuple[int, int]:
+    sent = failed = 0
+    for row in await _claim(limit):
+        try:
+            await _send(settings, row)
+        except (OSError, aiosmtplib.SMTPException) as error:
+            row.attempts += 1
+            row.last_error = str(error)[:2000]
+            row.status = MailStatus.FAILED if row.attempts >= MAX_ATTEMPTS else MailStatus.PENDING
+            row.claimed_until = now_utc() + timedelta(seconds=30 * row.attempts)
+            await row.save(update_fields=["attempts", "last_error", "status", "claimed_until"])
+            log.warning("mail %s to %s failed: %s", row.id, row.to_address, error)
+            failed += 1
+            continue
+        row.status, row.sent_at, row.attempts = MailStatus.SENT, now_utc(), row.attempts + 1
+        await row.save(update_fields=["status", "sent_at", "attempts"])
+        sent += 1
+    return sent, failed

@@ -1,0 +1,77 @@
+// Progressive enhancement only: every page works without this file.
+document.documentElement.classList.add("js");
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Language switch submits on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => select.form.submit());
+  });
+
+  // Move focus to an error summary so screen readers announce it.
+  const summary = document.querySelector("[data-focus]");
+  if (summary) summary.focus();
+
+  // Confirm destructive actions.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Refuse files over the limit before they are sent.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
+    input.addEventListener("change", () => {
+      const limit = Number(input.dataset.maxBytes);
+      const tooBig = Array.from(input.files).filter((f) => f.size > limit);
+      input.setCustomValidity(tooBig.length ? `${tooBig[0].name}: ${Math.round(limit / 1048576)} MB max` : "");
+      input.reportValidity();
+    });
+  });
+
+  // Live countdowns to deadlines (the page shows the full date without JS).
+  const countdowns = document.querySelectorAll("[data-countdown]");
+  const en = document.documentElement.lang === "en";
+  const tick = () => {
+    countdowns.forEach((el) => {
+      const target = el.dataset.target || el.getAttribute("data-countdown");
+      const left = new Date(target).getTime() - Date.now();
+      let out = el.nextElementSibling && el.nextElementSibling.classList.contains("countdown") ? el.nextElementSibling : null;
+      if (!out) {
+        out = document.createElement("span");
+        out.className = "countdown meta";
+        out.setAttribute("aria-live", "off");
+        el.after(out);
+      }
+      if (left <= 0) { out.textContent = en ? " (closed)" : "（已截止）"; return; }
+      const d = Math.floor(left / 86400000), h = Math.floor(left / 3600000) % 24,
+        m = Math.floor(left / 60000) % 60, s = Math.floor(left / 1000) % 60;
+      out.textContent = en ? ` (${d}d ${h}h ${m}m ${s}s left)` : `（剩余 ${d} 天 ${h} 小时 ${m} 分 ${s} 秒）`;
+    });
+  };
+  if (countdowns.length) { tick(); setInterval(tick, 1000); }
+
+  // Upload progress: send multipart forms with XHR so the bar can move.
+  document.querySelectorAll("form[data-upload]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      const submitter = event.submitter;
+      const hasFiles = Array.from(form.querySelectorAll("input[type=file]")).some((i) => i.files.length);
+      if (!hasFiles || !window.FormData) return;
+      event.preventDefault();
+      const data = new FormData(form);
+      if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+      const bar = form.querySelector("progress") || form.appendChild(document.createElement("progress"));
+      bar.className = "progress"; bar.max = 100; bar.value = 0; bar.hidden = false;
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-CSRF-Token", data.get("csrf_token"));
+      xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) bar.value = (e.loaded / e.total) * 100; });
+      xhr.addEventListener("load", () => {
+        // Show the server's answer (after its redirect) as a normal navigation would.
+        if (xhr.responseURL) history.replaceState(null, "", xhr.responseURL);
+        document.open(); document.write(xhr.responseText); document.close();
+      });
+      xhr.addEventListener("error", () => { bar.hidden = true; form.submit(); });
+      xhr.send(data);
+    });
+  });
+});

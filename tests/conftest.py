@@ -1,0 +1,164 @@
+"""Fixtures: a fresh real database per test, the app over in-process HTTP, signed-in clients.
+
+SQLite is the default (a new file per test). With CHALLENGE_TEST_DATABASE_URL set to a
+PostgreSQL server, each test gets its own database cloned from a template built once per run;
+one backend per pytest process (Tortoise caches SQL per executor class, not per dialect).
+"""
+
+import asyncio
+import os
+import re
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext, tortoise_test_context
+
+from challenge.app import create_app
+from challenge.db import MODEL_MODULES
+from challenge.settings import Settings
+
+PG_URL = os.environ.get("CHALLENGE_TEST_DATABASE_URL", "")
+TEMPLATE_DB = f"challenge_tpl_{os.getpid()}"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("asyncpg://", "postgresql://").replace("postgres://", "postgresql://", 1)
+
+
+async def _admin_execute(sql: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _build_template() -> None:
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+    await _admin_execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=_config(_with_db(PG_URL, TEMPLATE_DB)))
+        await ctx.generate_schemas(safe=False)
+        await ctx.close_connections()
+
+
+def _config(url: str) -> dict:
+    return {
+        "connections": {"default": url},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    if not PG_URL:
+        yield None
+        return
+    asyncio.run(_build_template())
+    yield TEMPLATE_DB
+    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def db(tmp_path: Path, pg_template):
+    if not PG_URL:
+        async with tortoise_test_context(MODEL_MODULES, db_url=f"sqlite:///{tmp_path / 'test.sqlite3'}") as ctx:
+            yield ctx
+        return
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    await _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    try:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=_config(_with_db(PG_URL, name)))
+            yield ctx
+            await ctx.close_connections()
+    finally:
+        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url="sqlite://:memory:",
+        secret_key="test-secret-key-" + "x" * 32,
+        upload_dir=tmp_path / "uploads",
+        mail_dir=tmp_path / "outbox",
+        max_upload_mb=5,
+        argon2_time_cost=1,
+        argon2_memory_kib=256,
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(db, settings):
+    return create_app(settings, manage_orm=False)
+
+
+@pytest.fixture
+async def client(app):
+    async with Client(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def make_client(app):
+    """More clients on the same app: one per person in a multi-user test."""
+    clients = []
+
+    def make() -> "Client":
+        http = Client(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients.append(http)
+        return http
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+class Client(httpx.AsyncClient):
+    """An HTTP client that fills in the CSRF token the way a browser form would."""
+
+    async def csrf(self) -> str:
+        response = await self.get("/login" if "challenge_session" not in self.cookies else "/account")
+        match = CSRF_RE.search(response.text)
+        if match is None:
+            response = await self.get("/")
+            match = CSRF_RE.search(response.text)
+        return match.group(1)
+
+    async def submit(self, url: str, data: dict | list | None = None, files=None, **kwargs) -> httpx.Response:
+        """POST a form with the session's CSRF token as its first field."""
+        token = await self.csrf()
+        items = list(data.items()) if isinstance(data, dict) else list(data or [])
+        fields = [("csrf_token", token), *items]
+        if files is not None:
+            return await self.post(url, data=dict(_group(fields)), files=files, **kwargs)
+        return await self.post(url, content=httpx.QueryParams(fields).__str__().encode(),
+                               headers={"content-type": "application/x-www-form-urlencoded"}, **kwargs)
+
+    async def login(self, email: str, password: str = "correct-horse-42") -> httpx.Response:
+        response = await self.submit("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.text[:2000]
+        return response
+
+
+def _group(fields):
+    grouped: dict[str, list[str]] = {}
+    for key, value in fields:
+        grouped.setdefault(key, []).append(value)
+    return {key: values if len(values) > 1 else values[0] for key, values in grouped.items()}

@@ -1,0 +1,105 @@
+"""Browser tests: a real server (uvicorn, its own database and upload folder) driven by
+Playwright through Debian's chromium. In CI a missing browser is a failure, never a skip."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DEMO_PASSWORD = "demo-password-2025"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path):
+    """A server on SQLite with the demo data loaded; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CHALLENGE_DATA_DIR": str(tmp_path / "data"),
+        "CHALLENGE_SECRET_KEY": "e2e-secret-" + "y" * 32,
+        "CHALLENGE_BASE_URL": f"http://127.0.0.1:{port}",
+        "CHALLENGE_ARGON2_TIME_COST": "1",
+        "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
+    }
+    env.pop("CHALLENGE_DATABASE_URL", None)
+    cli = [sys.executable, "-m", "challenge.cli"]
+    subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
+    log = open(tmp_path / "server.log", "wb")
+    server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        server.terminate()
+        raise RuntimeError((tmp_path / "server.log").read_text())
+    yield base
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+async def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"chromium not found at {CHROMIUM}: run scripts/test, which installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--headless", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser, request):
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shots = Path(os.environ.get("CHALLENGE_E2E_SHOTS", "test-artifacts"))
+        shots.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(shots / f"{request.node.name}.png"), full_page=True)
+    await context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
+async def sign_in(page, base: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    await page.goto(f"{base}/login")
+    await page.fill("#field-email", email)
+    await page.fill("#field-password", password)
+    await page.locator("main form button[type=submit]").first.click()
+    await page.wait_for_url(lambda url: "/login" not in url)
