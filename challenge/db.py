@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "challenge.needs.models",
     "challenge.challenges.models",
     "challenge.bids.models",
+    "challenge.reviews.models",
 ]
 
 

@@ -1,1 +1,255 @@
-"""Expert review (专家评审). Issue 5 owns this module."""
+"""Expert review (专家评审): the expert pool, conflicts, panels, assignments, scores, results."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from challenge.enums import N_, LabelledStrEnum
+
+
+class Availability(LabelledStrEnum):
+    AVAILABLE = "available", N_("可参加评审")
+    LIMITED = "limited", N_("时间有限")
+    UNAVAILABLE = "unavailable", N_("暂不参加")
+
+
+class ConflictKind(LabelledStrEnum):
+    ORGANISATION = "organisation", N_("单位")
+    PERSON = "person", N_("个人")
+
+
+class PanelStatus(LabelledStrEnum):
+    FORMING = "forming", N_("组建中")
+    REVIEWING = "reviewing", N_("评审中")
+    CONCLUDED = "concluded", N_("已出结论")
+
+
+class AssignmentStatus(LabelledStrEnum):
+    PROPOSED = "proposed", N_("待确认")
+    ASSIGNED = "assigned", N_("待评审")
+    IN_PROGRESS = "in_progress", N_("评审中")
+    SUBMITTED = "submitted", N_("已提交")
+    DECLINED = "declined", N_("已拒绝")
+    REVOKED = "revoked", N_("已撤销")
+
+
+# Assignments that count towards an expert's load and a bid's k experts.
+ACTIVE_ASSIGNMENT_STATES = {
+    AssignmentStatus.PROPOSED,
+    AssignmentStatus.ASSIGNED,
+    AssignmentStatus.IN_PROGRESS,
+    AssignmentStatus.SUBMITTED,
+}
+# Confirmed assignments an expert works on.
+LIVE_ASSIGNMENT_STATES = {
+    AssignmentStatus.ASSIGNED,
+    AssignmentStatus.IN_PROGRESS,
+    AssignmentStatus.SUBMITTED,
+}
+# An expert may still edit his scores.
+EDITABLE_ASSIGNMENT_STATES = {AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS}
+
+
+class StageOutcome(LabelledStrEnum):
+    ADVANCED = "advanced", N_("晋级")
+    ELIMINATED = "eliminated", N_("淘汰")
+
+
+class ExpertProfile(Model):
+    """An expert of the pool (评审专家库)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="expert_profile", on_delete=fields.CASCADE)
+    # The expert's employer: a registered organisation, or a name and credit code.
+    organisation = fields.ForeignKeyField(
+        "models.Organisation", related_name="experts", null=True, on_delete=fields.SET_NULL
+    )
+    organisation_name = fields.CharField(max_length=200, default="")
+    credit_code = fields.CharField(max_length=18, default="")
+    title = fields.CharField(max_length=100, default="")
+    keywords = fields.TextField(default="")
+    bio = fields.TextField(default="")
+    availability = fields.CharEnumField(Availability, max_length=12, default=Availability.AVAILABLE)
+    domains = fields.ManyToManyField("models.Domain", related_name="experts", through="expert_domain")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "expert_profile"
+        ordering = ["id"]
+
+
+class ExpertInvitation(Model):
+    """An invitation to join the expert pool, accepted through a single-use link."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    name = fields.CharField(max_length=100)
+    organisation_name = fields.CharField(max_length=200, default="")
+    title = fields.CharField(max_length=100, default="")
+    # Only the SHA-256 of the token is stored.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    user = fields.ForeignKeyField("models.User", related_name="expert_invitations", null=True, on_delete=fields.SET_NULL)
+    invited_by = fields.ForeignKeyField("models.User", related_name="expert_invitations_sent", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "expert_invitation"
+        ordering = ["-id"]
+
+
+class ConflictDeclaration(Model):
+    """A conflict of interest an expert declares himself (利益冲突申报)."""
+
+    id = fields.IntField(primary_key=True)
+    expert = fields.ForeignKeyField("models.User", related_name="conflict_declarations", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(ConflictKind, max_length=14)
+    organisation = fields.ForeignKeyField(
+        "models.Organisation", related_name="declared_conflicts", null=True, on_delete=fields.CASCADE
+    )
+    # Free text for organisations not registered here and for people.
+    name = fields.CharField(max_length=200, default="")
+    credit_code = fields.CharField(max_length=18, default="")
+    email = fields.CharField(max_length=254, default="")
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "conflict_declaration"
+        ordering = ["id"]
+
+
+class Panel(Model):
+    """A review panel (评审专家组) of a challenge, or of one horse-race stage."""
+
+    id = fields.IntField(primary_key=True)
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="panels", on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name="panels", null=True, on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    status = fields.CharEnumField(PanelStatus, max_length=12, default=PanelStatus.FORMING, db_index=True)
+    due_at = fields.DatetimeField(null=True)
+    # Standard deviation of the weighted totals above which a bid is flagged for the chair.
+    dispersion_threshold = fields.DecimalField(max_digits=6, decimal_places=2, default=15)
+    created_by = fields.ForeignKeyField("models.User", related_name="panels_created", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    confirmed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "review_panel"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PanelMember(Model):
+    id = fields.IntField(primary_key=True)
+    panel = fields.ForeignKeyField("models.Panel", related_name="members", on_delete=fields.CASCADE)
+    expert = fields.ForeignKeyField("models.User", related_name="panel_memberships", on_delete=fields.CASCADE)
+    is_chair = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "panel_member"
+        ordering = ["-is_chair", "id"]
+        unique_together = [("panel", "expert")]
+
+
+class PanelBid(Model):
+    """A bid under review by a panel, with its blind code (申报 A, B, C...)."""
+
+    id = fields.IntField(primary_key=True)
+    panel = fields.ForeignKeyField("models.Panel", related_name="panel_bids", on_delete=fields.CASCADE)
+    bid = fields.ForeignKeyField("models.Bid", related_name="panel_entries", on_delete=fields.CASCADE)
+    code = fields.CharField(max_length=8)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "panel_bid"
+        ordering = ["position", "id"]
+        unique_together = [("panel", "bid"), ("panel", "code")]
+
+
+class Assignment(Model):
+    """One expert reviewing one bid for one panel."""
+
+    id = fields.IntField(primary_key=True)
+    panel = fields.ForeignKeyField("models.Panel", related_name="assignments", on_delete=fields.CASCADE)
+    bid = fields.ForeignKeyField("models.Bid", related_name="review_assignments", on_delete=fields.CASCADE)
+    expert = fields.ForeignKeyField("models.User", related_name="review_assignments", on_delete=fields.CASCADE)
+    status = fields.CharEnumField(AssignmentStatus, max_length=12, default=AssignmentStatus.PROPOSED, db_index=True)
+    reason = fields.TextField(default="")  # why it was declined, revoked or reopened
+    opinion = fields.TextField(default="")  # the expert's overall opinion (总体评价)
+    submitted_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    reopen_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "review_assignment"
+        ordering = ["id"]
+        unique_together = [("panel", "bid", "expert")]
+
+
+class Score(Model):
+    """An expert's score on one rubric criterion, with a comment."""
+
+    id = fields.BigIntField(primary_key=True)
+    assignment = fields.ForeignKeyField("models.Assignment", related_name="scores", on_delete=fields.CASCADE)
+    criterion = fields.ForeignKeyField("models.RubricCriterion", related_name="scores", on_delete=fields.CASCADE)
+    value = fields.DecimalField(max_digits=7, decimal_places=2, null=True)
+    comment = fields.TextField(default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "review_score"
+        ordering = ["id"]
+        unique_together = [("assignment", "criterion")]
+
+
+class ReviewOpinion(Model):
+    """The panel's opinion (专家组意见) recorded by the chair, with the recommended winners."""
+
+    id = fields.IntField(primary_key=True)
+    panel = fields.OneToOneField("models.Panel", related_name="opinion", on_delete=fields.CASCADE)
+    text = fields.TextField()
+    recommended = fields.ManyToManyField("models.Bid", related_name="recommended_by", through="review_recommendation")
+    recorded_by = fields.ForeignKeyField("models.User", related_name="review_opinions", null=True, on_delete=fields.SET_NULL)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "review_opinion"
+
+
+class StageResult(Model):
+    """The outcome of a horse-race stage gate for one team."""
+
+    id = fields.IntField(primary_key=True)
+    panel = fields.ForeignKeyField("models.Panel", related_name="stage_results", on_delete=fields.CASCADE)
+    stage = fields.ForeignKeyField("models.Stage", related_name="results", on_delete=fields.CASCADE)
+    bid = fields.ForeignKeyField("models.Bid", related_name="stage_results", on_delete=fields.CASCADE)
+    rank = fields.IntField()
+    score = fields.DecimalField(max_digits=7, decimal_places=2, null=True)
+    outcome = fields.CharEnumField(StageOutcome, max_length=12)
+    decided_by = fields.ForeignKeyField("models.User", related_name="stage_decisions", null=True, on_delete=fields.SET_NULL)
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "stage_result"
+        ordering = ["stage_id", "rank"]
+        unique_together = [("stage", "bid")]
+
+
+class SanitisedBlob(Model):
+    """A cached copy of a blob with its document metadata removed, for blind review."""
+
+    id = fields.BigIntField(primary_key=True)
+    original = fields.OneToOneField("models.Blob", related_name="sanitised_copy", on_delete=fields.CASCADE)
+    sanitised = fields.ForeignKeyField("models.Blob", related_name="sanitised_from", on_delete=fields.RESTRICT)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sanitised_blob"
