@@ -148,6 +148,11 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
     def on_part_end() -> None:
         current[0].ended = True
 
+    completed: list[bool] = []
+
+    def on_end() -> None:
+        completed.append(True)
+
     parser = MultipartParser(
         boundary,
         {
@@ -158,6 +163,7 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
 
@@ -196,6 +202,9 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
             while parts and parts[0].ended:
                 await _settle(parts.pop(0), fields, result)
         parser.finalize()
+        if not completed:
+            # The body stopped before the closing boundary: a cut-off upload, never a short file.
+            raise BadUpload("incomplete multipart body")
         for part in parts:
             await flush(part, final=True)
             await _settle(part, fields, result)
