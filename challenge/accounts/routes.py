@@ -3,7 +3,7 @@
 from starlette.requests import Request
 from starlette.routing import Route
 
-from challenge.accounts import services
+from challenge.accounts import oidc, services
 from challenge.accounts.forms import organisation_choices, parse_registration
 from challenge.accounts.models import OrgType, Role
 from challenge.catalog import regions
@@ -161,6 +161,50 @@ async def switch_locale(request: Request):
     return redirect(safe_next(form.get("next"), "/"))
 
 
+async def oidc_login(request: Request):
+    try:
+        return await oidc.start(request)
+    except oidc.SignInFailed as failure:
+        return oidc.failure_page(request, failure)
+
+
+async def oidc_callback(request: Request):
+    try:
+        user, target = await oidc.finish(request)
+    except oidc.SignInFailed as failure:
+        return oidc.failure_page(request, failure)
+    start_session(request, user)
+    set_locale(user.locale)
+    flash(request, _("欢迎，%(name)s", name=user.name))
+    return redirect(target)
+
+
+async def choose_organisation(request: Request):
+    """An account without an organisation (a new single sign-on account) picks or registers one."""
+    user = require_user(request)
+    if user.organisation_id is not None:
+        return redirect("/account")
+    form = Form({"org_mode": "existing"})
+    if request.method == "POST":
+        form = Form(await request.form())
+        choice = oidc.parse_organisation_choice(form)
+        if form.is_valid:
+            try:
+                organisation = await oidc.join_organisation(user=user, **choice)
+            except DomainError as error:
+                form.add_errors(error.errors or {"organisation_id": error.message})
+            else:
+                flash(request, _("已加入单位：%(name)s", name=organisation.name) + (
+                    "" if organisation.is_approved else _("。新登记的单位需管理员审核，审核通过后即可提交需求或申报。")))
+                return redirect("/account")
+    return render(request, "accounts/organisation.html", {
+        "form": form,
+        "organisations": [(org.id, org.name) for org in await organisation_choices()],
+        "org_types": OrgType.choices(),
+        "regions": regions.choices(),
+    }, status_code=200 if form.is_valid else 400)
+
+
 async def inbox(request: Request):
     user = require_user(request)
     page = await paginate(Notification.filter(user=user).order_by("-id"), page_number(request.query_params.get("page")))
@@ -182,6 +226,9 @@ routes = [
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
     Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"),
     Route("/locale", switch_locale, methods=["POST"], name="locale"),
+    Route("/oidc/login", oidc_login, name="oidc_login"),
+    Route("/oidc/callback", oidc_callback, name="oidc_callback"),
+    Route("/account/organisation", choose_organisation, methods=["GET", "POST"], name="choose_organisation"),
     Route("/inbox", inbox, name="inbox"),
     Route("/inbox/read", inbox_read, methods=["POST"], name="inbox_read"),
 ]

@@ -36,7 +36,7 @@ def _context(request: Request) -> dict[str, Any]:
         "locale": get_locale(),
         "locales": LOCALES,
         "settings": settings,
-        "oidc_enabled": bool(settings.oidc_issuer),
+        "oidc_enabled": bool(settings.oidc_issuer and settings.oidc_client_id),
         "page_url": lambda number: page_url(dict(request.query_params), number),
     }
 
