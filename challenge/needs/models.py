@@ -22,6 +22,31 @@ class NeedStatus(LabelledStrEnum):
 EDITABLE_NEED_STATES = {NeedStatus.DRAFT, NeedStatus.RETURNED}
 SCREENABLE_NEED_STATES = {NeedStatus.SUBMITTED}
 FINAL_NEED_STATES = {NeedStatus.ACCEPTED, NeedStatus.REJECTED, NeedStatus.MERGED}
+# What organisers see: everything a submitter has sent at least once (never others' drafts).
+ORGANISER_VISIBLE_NEED_STATES = {
+    NeedStatus.SUBMITTED, NeedStatus.RETURNED, NeedStatus.ACCEPTED, NeedStatus.REJECTED, NeedStatus.MERGED,
+}
+# A need may be merged into a live need of the same campaign, never into a merged or rejected one.
+MERGE_TARGET_STATES = {NeedStatus.SUBMITTED, NeedStatus.RETURNED, NeedStatus.ACCEPTED}
+REASON_REQUIRED_STATES = {NeedStatus.RETURNED, NeedStatus.REJECTED}
+
+# The need state machine: status -> statuses it may move to (set_need_status enforces it).
+NEED_TRANSITIONS = {
+    NeedStatus.DRAFT: {NeedStatus.SUBMITTED},
+    NeedStatus.RETURNED: {NeedStatus.SUBMITTED},
+    NeedStatus.SUBMITTED: {NeedStatus.RETURNED, NeedStatus.ACCEPTED, NeedStatus.REJECTED, NeedStatus.MERGED},
+    NeedStatus.ACCEPTED: set(),
+    NeedStatus.REJECTED: set(),
+    NeedStatus.MERGED: set(),
+}
+CAMPAIGN_TRANSITIONS = {
+    CampaignStatus.DRAFT: {CampaignStatus.OPEN},
+    CampaignStatus.OPEN: {CampaignStatus.CLOSED},
+    CampaignStatus.CLOSED: {CampaignStatus.OPEN},
+}
+# Campaigns submitters can see (a draft campaign is the organisers' work in progress).
+PUBLIC_CAMPAIGN_STATES = {CampaignStatus.OPEN, CampaignStatus.CLOSED}
+MAX_ATTACHMENTS_PER_NEED = 10
 
 
 class Campaign(Model):
