@@ -6,8 +6,10 @@ import getpass
 import sys
 
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import IntegrityError
 
 from challenge import db
+from challenge.errors import DomainError
 from challenge.settings import load_settings
 
 
@@ -79,7 +81,14 @@ def cmd_create_admin(args, settings) -> int:
                                           organisation=office, roles={Role.ORGANISER})
 
     asyncio.run(_migrate(settings))
-    user = asyncio.run(_with_orm(settings, work))
+    try:
+        user = asyncio.run(_with_orm(settings, work))
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    except IntegrityError:
+        print(f"error: an account with the e-mail {args.email} already exists", file=sys.stderr)
+        return 1
     print(f"organiser {user.email} created (id {user.id})")
     return 0
 

@@ -1,0 +1,203 @@
+"""The `challenge` console command, run as a subprocess on a fresh database.
+
+SQLite always (a file under tmp_path); PostgreSQL too when CHALLENGE_TEST_DATABASE_URL is set
+(a fresh database created and dropped here).
+"""
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from tortoise.context import TortoiseContext
+
+from challenge import db as challenge_db
+from challenge.app import create_app
+from challenge.settings import Settings
+from conftest import PG_URL, Client, _asyncpg_dsn, _with_db
+
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+class Database:
+    """A database the CLI works on, with raw SQL access for the test (as a person with psql would)."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.path = tmp_path / "data" / "challenge.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.name = f"cli_{uuid.uuid4().hex[:12]}"
+            self.url = _with_db(PG_URL, self.name)
+
+    def query(self, sql: str, *args):
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as connection:
+                return connection.execute(sql.replace("$1", "?").replace("$2", "?"), args).fetchall()
+        return asyncio.run(self._pg(sql, *args))
+
+    async def _pg(self, sql: str, *args):
+        connection = await asyncpg.connect(_asyncpg_dsn(self.url))
+        try:
+            return [tuple(row) for row in await connection.fetch(sql, *args)]
+        finally:
+            await connection.close()
+
+    def create(self) -> None:
+        if self.backend == "postgres":
+            asyncio.run(_admin(f'CREATE DATABASE "{self.name}"'))
+
+    def drop(self) -> None:
+        if self.backend == "postgres":
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path):
+    database = Database(request.param, tmp_path)
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def cli(database, tmp_path):
+    command = shutil.which("challenge", path=str(Path(sys.executable).parent))
+    base = [command] if command else [sys.executable, "-m", "challenge.cli"]
+    env = {
+        **os.environ,
+        "CHALLENGE_DATA_DIR": str(tmp_path / "data"),
+        "CHALLENGE_DATABASE_URL": database.url,
+        "CHALLENGE_ARGON2_TIME_COST": "1",
+        "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
+    }
+    env.pop("CHALLENGE_SMTP_HOST", None)
+
+    def run(*args: str, expect: int | None = 0) -> subprocess.CompletedProcess:
+        result = subprocess.run([*base, *args], env=env, capture_output=True, text=True, timeout=300)
+        if expect is not None:
+            assert result.returncode == expect, f"{args}: {result.stdout}\n{result.stderr}"
+        return result
+
+    return run
+
+
+def tables(database: Database) -> set[str]:
+    if database.backend == "sqlite":
+        rows = database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        rows = database.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {name for (name,) in rows}
+
+
+def test_migrate_creates_the_schema_and_a_rerun_is_a_no_op(cli, database):
+    assert "migrations applied" in cli("migrate").stdout
+    created = tables(database)
+    assert {"user", "organisation", "audit_entry", "outbox_message", "blob", "attachment",
+            "tortoise_migrations"} <= created
+    applied = database.query("SELECT app, name FROM tortoise_migrations ORDER BY id")
+    assert applied
+    cli("migrate")
+    assert tables(database) == created
+    assert database.query("SELECT app, name FROM tortoise_migrations ORDER BY id") == applied
+
+
+def test_demo_loads_once_and_the_audit_chain_verifies(cli, database):
+    first = cli("demo").stdout
+    assert "demo data loaded" in first and "admin@demo.cn" in first
+    users = database.query("SELECT email FROM \"user\" ORDER BY email")
+    assert ("admin@demo.cn",) in users and ("bidder@demo.cn",) in users
+    assert "nothing to do" in cli("demo").stdout
+    assert database.query("SELECT email FROM \"user\" ORDER BY email") == users
+    verified = cli("audit", "verify").stdout
+    assert "audit chain intact" in verified
+
+
+def _entries(database: Database) -> int:
+    return database.query("SELECT count(*) FROM audit_entry")[0][0]
+
+
+def test_audit_verify_names_an_edited_entry(cli, database):
+    cli("demo")
+    assert _entries(database) >= 5
+    database.query("UPDATE audit_entry SET note = $1 WHERE seq = 3", "改过的备注")
+    result = cli("audit", "verify", expect=1)
+    assert "seq=3" in result.stdout and "BROKEN" in result.stdout
+
+
+def test_audit_verify_names_an_edited_after_value(cli, database):
+    cli("demo")
+    before = database.query("SELECT after FROM audit_entry WHERE seq = 4")[0][0]
+    tampered = '{"status": "approved"}' if before != '{"status": "approved"}' else '{"status": "rejected"}'
+    if database.backend == "postgres":
+        database.query("UPDATE audit_entry SET after = $1::jsonb WHERE seq = 4", tampered)
+    else:
+        database.query("UPDATE audit_entry SET after = $1 WHERE seq = 4", tampered)
+    result = cli("audit", "verify", expect=1)
+    assert "seq=4" in result.stdout
+
+
+def test_audit_verify_detects_a_deleted_middle_entry(cli, database):
+    cli("demo")
+    total = _entries(database)
+    database.query("DELETE FROM audit_entry WHERE seq = 3")
+    result = cli("audit", "verify", expect=1)
+    assert "seq=3" in result.stdout and "missing" in result.stdout
+    assert _entries(database) == total - 1
+
+
+def test_audit_verify_detects_a_rehashed_entry(cli, database):
+    """Recomputing the edited row's own hash is not enough: the next entry's link breaks."""
+    cli("demo")
+    database.query("UPDATE audit_entry SET hash = $1 WHERE seq = 3", "f" * 64)
+    result = cli("audit", "verify", expect=1)
+    assert "seq=3" in result.stdout
+
+
+def test_create_admin_makes_an_organiser_who_can_sign_in(cli, database, tmp_path):
+    result = cli("create-admin", "--email", "office@example.cn", "--name", "项目办管理员",
+                 "--password", "office-passw0rd")
+    assert "organiser office@example.cn created" in result.stdout
+    rows = database.query('SELECT is_organiser, organisation_id FROM "user" WHERE email = $1', "office@example.cn")
+    assert len(rows) == 1 and rows[0][0] and rows[0][1] is not None
+    assert "audit chain intact" in cli("audit", "verify").stdout
+    # The same address again is refused without a traceback.
+    again = cli("create-admin", "--email", "office@example.cn", "--password", "office-passw0rd", expect=1)
+    assert "already exists" in again.stderr and "Traceback" not in again.stderr
+    weak = cli("create-admin", "--email", "weak@example.cn", "--password", "short", expect=1)
+    assert "密码至少需要" in weak.stderr and "Traceback" not in weak.stderr
+    assert database.query('SELECT count(*) FROM "user" WHERE email = $1', "office@example.cn")[0][0] == 1
+
+    page = asyncio.run(_sign_in(database.url, tmp_path, "office@example.cn", "office-passw0rd"))
+    assert page.status_code == 200 and "项目办管理员" in page.text and "管理员" in page.text
+
+
+async def _sign_in(url: str, tmp_path: Path, email: str, password: str) -> httpx.Response:
+    settings = Settings(data_dir=tmp_path / "web", database_url=url, secret_key="s" * 40,
+                        upload_dir=tmp_path / "web" / "uploads", mail_dir=tmp_path / "web" / "outbox",
+                        argon2_time_cost=1, argon2_memory_kib=1024)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=challenge_db.tortoise_config(settings))
+        try:
+            app = create_app(settings, manage_orm=False)
+            async with Client(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+                await http.login(email, password)
+                return await http.get("/account")
+        finally:
+            await ctx.close_connections()
