@@ -1,9 +1,11 @@
-"""Challenges (榜单) and horse-race tracks (赛道). Core fields; issue 3 owns the rest."""
+"""Challenges (榜单) and horse-race tracks (赛道), their amendments (补充通知) and questions (答疑)."""
 
+from datetime import datetime
 
 from tortoise import fields
 from tortoise.models import Model
 
+from challenge.challenges.search import build_search_text
 from challenge.enums import N_, LabelledStrEnum
 
 
@@ -34,6 +36,32 @@ PUBLIC_CHALLENGE_STATES = {
     ChallengeStatus.FINISHED,
     ChallengeStatus.CANCELLED,
 }
+# Shown on /results: a winner has been proposed or announced.
+RESULT_CHALLENGE_STATES = {
+    ChallengeStatus.NOTICE,
+    ChallengeStatus.ANNOUNCED,
+    ChallengeStatus.DELIVERING,
+    ChallengeStatus.FINISHED,
+}
+# After publishing, changes are amendments, allowed while bids are open or being reviewed.
+AMENDABLE_CHALLENGE_STATES = {ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING}
+FINAL_CHALLENGE_STATES = {ChallengeStatus.FINISHED, ChallengeStatus.CANCELLED}
+
+# The state machine of DESIGN 3.3: the only transitions `set_challenge_status` accepts.
+CHALLENGE_TRANSITIONS: dict[ChallengeStatus, set[ChallengeStatus]] = {
+    ChallengeStatus.DRAFT: {ChallengeStatus.PUBLISHED, ChallengeStatus.CANCELLED},
+    ChallengeStatus.PUBLISHED: {ChallengeStatus.CLOSED, ChallengeStatus.CANCELLED},
+    ChallengeStatus.CLOSED: {ChallengeStatus.REVIEWING, ChallengeStatus.CANCELLED},
+    ChallengeStatus.REVIEWING: {ChallengeStatus.NOTICE, ChallengeStatus.CANCELLED},
+    ChallengeStatus.NOTICE: {ChallengeStatus.ANNOUNCED, ChallengeStatus.REVIEWING, ChallengeStatus.CANCELLED},
+    ChallengeStatus.ANNOUNCED: {ChallengeStatus.DELIVERING, ChallengeStatus.CANCELLED},
+    ChallengeStatus.DELIVERING: {ChallengeStatus.FINISHED, ChallengeStatus.CANCELLED},
+    ChallengeStatus.FINISHED: set(),
+    ChallengeStatus.CANCELLED: set(),
+}
+
+
+SEARCHED_FIELDS = ("title", "summary", "description", "targets_text")
 
 
 class Aggregation(LabelledStrEnum):
@@ -46,6 +74,7 @@ class Challenge(Model):
     mechanism = fields.CharEnumField(Mechanism, max_length=12)
     title = fields.CharField(max_length=200)
     summary = fields.TextField(default="")
+    description = fields.TextField(default="")
     domain = fields.ForeignKeyField("models.Domain", related_name="challenges", null=True, on_delete=fields.RESTRICT)
     status = fields.CharEnumField(ChallengeStatus, max_length=12, default=ChallengeStatus.DRAFT, db_index=True)
     funding_wan = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -65,6 +94,11 @@ class Challenge(Model):
     issuers = fields.ManyToManyField("models.Organisation", related_name="issued_challenges", through="challenge_issuer")
     needs = fields.ManyToManyField("models.Need", related_name="challenges", through="challenge_need")
     version = fields.IntField(default=1)
+    cancel_reason = fields.TextField(default="")
+    # The assessment targets as text (kept by the services when targets change), and what text
+    # search reads: title, summary, description and targets, recomputed by save() every time.
+    targets_text = fields.TextField(default="")
+    search_text = fields.TextField(default="")
     published_at = fields.DatetimeField(null=True, db_index=True)
     created_by = fields.ForeignKeyField("models.User", related_name="challenges_created", null=True, on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -76,6 +110,30 @@ class Challenge(Model):
 
     def __str__(self) -> str:
         return self.title
+
+    async def save(self, *args, update_fields=None, **kwargs) -> None:
+        self.search_text = build_search_text(self.title, self.summary, self.description, self.targets_text)
+        if update_fields is not None and set(update_fields) & set(SEARCHED_FIELDS):
+            update_fields = [*update_fields, "search_text"]
+        await super().save(*args, update_fields=update_fields, **kwargs)
+
+    def window_passed(self, now: datetime) -> bool:
+        return self.closes_at is not None and self.closes_at <= now
+
+    def accepting_bids(self, now: datetime) -> bool:
+        """Bids are accepted only while published AND inside the window, whatever a job has done."""
+        return (self.status == ChallengeStatus.PUBLISHED and self.opens_at is not None
+                and self.opens_at <= now and not self.window_passed(now))
+
+    def shown_status(self, now: datetime) -> ChallengeStatus:
+        """Published with its window passed is shown closed even before `close-expired` flips it."""
+        if self.status == ChallengeStatus.PUBLISHED and self.window_passed(now):
+            return ChallengeStatus.CLOSED
+        return self.status
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_CHALLENGE_STATES
 
 
 class AssessmentTarget(Model):
@@ -122,3 +180,43 @@ class Stage(Model):
     class Meta:
         table = "stage"
         ordering = ["position", "id"]
+
+
+class Amendment(Model):
+    """A supplementary notice (补充通知): a versioned, dated change to a published challenge."""
+
+    id = fields.IntField(primary_key=True)
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="amendments", on_delete=fields.CASCADE)
+    version = fields.IntField()
+    explanation = fields.TextField()
+    # [{"field": name, "before": value, "after": value}] with JSON values (dates as ISO text).
+    changes = fields.JSONField(default=list)
+    created_by = fields.ForeignKeyField("models.User", related_name="amendments", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "challenge_amendment"
+        ordering = ["-version"]
+        unique_together = [("challenge", "version")]
+
+
+class Question(Model):
+    """A public question (答疑). The asker is never shown to the public."""
+
+    id = fields.IntField(primary_key=True)
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="questions", on_delete=fields.CASCADE)
+    asked_by = fields.ForeignKeyField("models.User", related_name="questions_asked", null=True, on_delete=fields.SET_NULL)
+    body = fields.TextField()
+    answer = fields.TextField(default="")
+    answered_by = fields.ForeignKeyField("models.User", related_name="questions_answered", null=True,
+                                         on_delete=fields.SET_NULL)
+    answered_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "challenge_question"
+        ordering = ["created_at", "id"]
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
