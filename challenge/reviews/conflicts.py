@@ -163,15 +163,12 @@ async def load_bid_facts(*, challenge_id: int, include_drafts: bool = False) -> 
             facts[partner.bid_id].partners.append(OrgRef(None, partner.name, partner.credit_code or ""))
     members = await TeamMember.filter(bid_id__in=list(facts)).select_related("user")
     for member in members:
-        contact = member.contact if "@" in (member.contact or "") else ""
-        facts[member.bid_id].members.append(PersonRef(
-            name=member.name,
-            email=(member.user.email if member.user else "") or contact,
-            user_id=member.user_id,
-            org_name=member.organisation_name,
-        ))
-        if member.user is not None and contact and norm(contact) != norm(member.user.email):
-            facts[member.bid_id].members.append(PersonRef(name=member.name, email=contact, user_id=member.user_id))
+        emails = {norm(e) for e in (getattr(member, "email", ""), member.user.email if member.user else "",
+                                    member.contact if "@" in (member.contact or "") else "") if e}
+        for email in sorted(emails) or [""]:
+            facts[member.bid_id].members.append(PersonRef(
+                name=member.name, email=email, user_id=member.user_id, org_name=member.organisation_name,
+            ))
     return facts
 
 

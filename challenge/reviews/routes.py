@@ -1,1 +1,702 @@
-routes = []
+"""Expert review pages: experts at /review, organisers at /review/manage."""
+
+from starlette.datastructures import ImmutableMultiDict
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Route
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
+from challenge.accounts.models import Organisation, OrgStatus, Role, User
+from challenge.bids.models import Bid
+from challenge.catalog.models import Domain
+from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, RubricCriterion, Stage
+from challenge.errors import DomainError
+from challenge.files.models import Attachment
+from challenge.files.services import download_response
+from challenge.reviews import aggregation, exports, forms, permissions, queries, services
+from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.models import (
+    ACTIVE_ASSIGNMENT_STATES,
+    LIVE_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentStatus,
+    Availability,
+    ConflictDeclaration,
+    ConflictKind,
+    ExpertInvitation,
+    ExpertProfile,
+    Panel,
+    PanelBid,
+    PanelMember,
+    PanelStatus,
+    ReviewOpinion,
+    Score,
+    StageResult,
+)
+from challenge.web.auth import require_organiser, require_role, require_user
+from challenge.web.flash import flash
+from challenge.web.forms import Form
+from challenge.web.http import redirect
+from challenge.web.i18n import gettext as _
+from challenge.web.pagination import page_number, paginate
+from challenge.web.templating import render
+from challenge.web.timefmt import now_utc
+
+# Challenges an organiser can form panels for.
+REVIEW_CHALLENGE_STATES = [ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.NOTICE,
+                           ChallengeStatus.ANNOUNCED, ChallengeStatus.DELIVERING]
+
+
+def _int(request: Request, name: str) -> int:
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        raise HTTPException(404) from None
+
+
+def _status(form: Form) -> int:
+    return 200 if form.is_valid else 400
+
+
+# == experts ===================================================================================
+
+async def tasks(request: Request):
+    user = require_role(request, Role.EXPERT)
+    items = await Assignment.filter(expert=user, status__in=list(LIVE_ASSIGNMENT_STATES)).select_related(
+        "panel", "panel__challenge", "panel__stage").order_by("-panel_id", "id")
+    codes = {}
+    if items:
+        codes = {(pb.panel_id, pb.bid_id): pb.code for pb in await PanelBid.filter(
+            panel_id__in=list({a.panel_id for a in items}))}
+    chair_panels = set(await PanelMember.filter(expert=user, is_chair=True).values_list("panel_id", flat=True))
+    groups: dict[int, dict] = {}
+    for item in items:
+        group = groups.setdefault(item.panel_id, {"panel": item.panel, "items": [], "done": 0})
+        group["items"].append({"assignment": item, "code": codes.get((item.panel_id, item.bid_id), "?")})
+        group["done"] += item.status == AssignmentStatus.SUBMITTED
+    chaired = await Panel.filter(id__in=list(chair_panels)).select_related("challenge").order_by("-id")
+    return render(request, "reviews/tasks.html", {
+        "groups": list(groups.values()), "chaired": chaired, "now": now_utc(),
+    })
+
+
+async def profile(request: Request):
+    user = require_role(request, Role.EXPERT)
+    record = await services.ensure_profile(user)
+    domains = await Domain.filter(is_active=True).order_by("sort_order")
+    selected = [d.id for d in await record.domains.all()]
+    form = Form(ImmutableMultiDict([
+        ("organisation_name", record.organisation_name or (user.organisation.name if user.organisation else "")),
+        ("credit_code", record.credit_code), ("title", record.title or user.title), ("keywords", record.keywords),
+        ("bio", record.bio), ("availability", record.availability.value),
+        *[("domains", str(domain_id)) for domain_id in selected],
+    ]))
+    if request.method == "POST":
+        form = Form(await request.form())
+        data = forms.parse_profile(form, [d.id for d in domains])
+        if form.is_valid:
+            revoked = await services.update_profile(user=user, **data)
+            flash(request, _("专家信息已保存") + (_("；因利益冲突撤销了 %(n)s 项评审任务", n=len(revoked)) if revoked
+                                                else ""))
+            return redirect("/review/profile")
+        selected = data["domain_ids"]
+    return render(request, "reviews/profile.html", {
+        "form": form, "domains": [(d.id, d.name) for d in domains], "selected": selected,
+        "availability": Availability.choices(), "user": user,
+    }, status_code=_status(form))
+
+
+async def conflicts(request: Request):
+    user = require_role(request, Role.EXPERT)
+    organisations = await Organisation.filter(status=OrgStatus.APPROVED).order_by("name").values_list("id", "name")
+    form = Form({"kind": ConflictKind.ORGANISATION.value})
+    if request.method == "POST":
+        form = Form(await request.form())
+        data = forms.parse_declaration(form, [org_id for org_id, _name in organisations])
+        if form.is_valid:
+            organisation = await Organisation.get_or_none(id=data.pop("organisation_id")) \
+                if data.get("organisation_id") else None
+            data.pop("organisation_id", None)
+            try:
+                await services.declare_conflict(expert=user, organisation=organisation, **data)
+            except DomainError as error:
+                form.add_errors(error.errors or {"name": error.message})
+            else:
+                flash(request, _("利益冲突已登记，相关评审任务将自动回避"))
+                return redirect("/review/conflicts")
+    declarations = await ConflictDeclaration.filter(expert=user).select_related("organisation")
+    return render(request, "reviews/conflicts.html", {
+        "form": form, "declarations": declarations, "organisations": list(organisations),
+        "kinds": ConflictKind.choices(),
+    }, status_code=_status(form))
+
+
+async def conflict_delete(request: Request):
+    user = require_role(request, Role.EXPERT)
+    declaration = await ConflictDeclaration.get_or_none(id=_int(request, "declaration_id"), expert=user)
+    if declaration is None:
+        raise HTTPException(404)
+    await services.withdraw_declaration(declaration=declaration, actor=user)
+    flash(request, _("已撤回该利益冲突申报"))
+    return redirect("/review/conflicts")
+
+
+async def invitation(request: Request):
+    token = request.path_params["token"]
+    invite = await services.invitation_for_token(token)
+    if invite is None:
+        return render(request, "reviews/invitation_invalid.html", status_code=404)
+    existing = await User.get_or_none(email=invite.email)
+    form = Form()
+    if request.method == "POST":
+        form = Form(await request.form())
+        password = None
+        if existing is None:
+            password = form.text("password", required=True, strip=False)
+            if form.text("password_confirm", strip=False) != password:
+                form.error("password_confirm", _("两次输入的密码不一致"))
+        if form.is_valid:
+            try:
+                await services.accept_invitation(token=token, password=password)
+            except DomainError as error:
+                form.add_errors(error.errors or {"password": error.message})
+            else:
+                request.session.clear()
+                flash(request, _("您已加入评审专家库，请登录后完善专家信息并申报利益冲突"))
+                return redirect("/login?next=/review/profile")
+        form.data.pop("password", None)
+        form.data.pop("password_confirm", None)
+    return render(request, "reviews/invitation.html", {"form": form, "invite": invite, "existing": existing},
+                  status_code=_status(form))
+
+
+async def _expert_assignment(request: Request, user) -> tuple[Assignment, PanelBid]:
+    """The signed-in expert's own task; a conflicted expert never sees the bid (404)."""
+    assignment = await Assignment.get_or_none(id=_int(request, "assignment_id")).select_related(
+        "panel", "panel__challenge", "panel__stage", "bid")
+    if assignment is None or not permissions.can_open_assignment(user, assignment):
+        raise HTTPException(404)
+    pairs = await conflicts_for_challenge(challenge_id=assignment.panel.challenge_id, expert_ids=[user.id],
+                                          bid_ids=[assignment.bid_id])
+    if pairs:
+        await services.recheck_expert(expert=user)
+        raise HTTPException(404)
+    entry = await PanelBid.get(panel_id=assignment.panel_id, bid_id=assignment.bid_id)
+    return assignment, entry
+
+
+async def _criteria(challenge_id: int) -> list[RubricCriterion]:
+    return list(await RubricCriterion.filter(challenge_id=challenge_id).order_by("position", "id"))
+
+
+async def _score_form(assignment: Assignment, criteria) -> Form:
+    scores = {s.criterion_id: s for s in await Score.filter(assignment=assignment)}
+    data = {"opinion": assignment.opinion}
+    for criterion in criteria:
+        score = scores.get(criterion.id)
+        data[f"score_{criterion.id}"] = "" if score is None or score.value is None else str(score.value)
+        data[f"comment_{criterion.id}"] = score.comment if score else ""
+    return Form(data)
+
+
+async def _panel_scores_for(assignment: Assignment, user, chair_id, criteria) -> list[dict]:
+    """Every submitted review of the same bid (anonymised as 专家 1, 2 …), once the viewer may see them."""
+    if not permissions.can_see_panel_scores(user, assignment, chair_id):
+        return []
+    others = await Assignment.filter(panel_id=assignment.panel_id, bid_id=assignment.bid_id,
+                                     status=AssignmentStatus.SUBMITTED).order_by("id")
+    totals = await queries.assignment_totals(panel_id=assignment.panel_id, criteria=await services.criteria_info(
+        assignment.panel.challenge_id), bid_id=assignment.bid_id)
+    scores: dict[int, dict[int, Score]] = {}
+    for score in await Score.filter(assignment_id__in=[o.id for o in others]):
+        scores.setdefault(score.assignment_id, {})[score.criterion_id] = score
+    return [{
+        "label": _("本人") if other.expert_id == user.id else _("专家 %(n)s", n=position),
+        "total": totals.get(other.id),
+        "scores": [scores.get(other.id, {}).get(c.id) for c in criteria],
+        "opinion": other.opinion,
+    } for position, other in enumerate(others, start=1)]
+
+
+async def assignment_page(request: Request):
+    user = require_role(request, Role.EXPERT)
+    assignment, entry = await _expert_assignment(request, user)
+    challenge = assignment.panel.challenge
+    criteria = await _criteria(challenge.id)
+    form = await _score_form(assignment, criteria)
+    status_code = 200
+    if request.method == "POST":
+        form = Form(await request.form())
+        values, comments, opinion, submit = forms.parse_scores(form, criteria)
+        if form.is_valid:
+            try:
+                await services.save_scores(assignment=assignment, criteria=criteria, values=values,
+                                           comments=comments, opinion=opinion, submit=submit, actor=user)
+            except DomainError as error:
+                form.add_errors(error.errors or {"opinion": error.message})
+            else:
+                flash(request, _("评分已提交并锁定") if submit else _("草稿已保存"))
+                return redirect(f"/review/assignments/{assignment.id}")
+        status_code = 400
+    chair_id = await services.chair_id_of(assignment.panel)
+    view = await queries.bid_view(bid=assignment.bid, code=entry.code, is_blind=challenge.blind_review)
+    return render(request, "reviews/assignment.html", {
+        "assignment": assignment, "panel": assignment.panel, "challenge": challenge, "criteria": criteria,
+        "bid": view, "form": form, "editable": permissions.can_edit_scores(assignment),
+        "can_decline": permissions.can_decline(assignment),
+        "panel_scores": await _panel_scores_for(assignment, user, chair_id, criteria),
+        "is_chair": permissions.is_chair(user, chair_id),
+    }, status_code=status_code)
+
+
+async def decline(request: Request):
+    user = require_role(request, Role.EXPERT)
+    assignment, entry = await _expert_assignment(request, user)
+    form = Form(await request.form())
+    reason = form.text("reason", required=True, max_length=500)
+    if form.is_valid:
+        try:
+            await services.decline_assignment(assignment=assignment, actor=user, reason=reason)
+        except DomainError as error:
+            flash(request, error.message, "error")
+            return redirect(f"/review/assignments/{assignment.id}")
+        flash(request, _("已拒绝评审%(code)s，项目管理办公室将安排其他专家", code=entry.code))
+        return redirect("/review")
+    flash(request, _("请说明拒绝的原因"), "error")
+    return redirect(f"/review/assignments/{assignment.id}#decline")
+
+
+async def download(request: Request):
+    user = require_role(request, Role.EXPERT)
+    assignment, entry = await _expert_assignment(request, user)
+    attachment = await Attachment.get_or_none(id=_int(request, "attachment_id"), owner_type=queries.BID_OWNER,
+                                              owner_id=assignment.bid_id).select_related("blob")
+    if attachment is None:
+        raise HTTPException(404)
+    storage = request.app.state.storage
+    is_blind = assignment.panel.challenge.blind_review
+    blob = await services.sanitised_copy(storage=storage, blob=attachment.blob) if is_blind else attachment.blob
+    name = await queries.attachment_name(attachment=attachment, code=entry.code, is_blind=is_blind)
+    return download_response(storage, blob, name)
+
+
+# -- the chair ---------------------------------------------------------------------------------
+
+async def _chair_panel(request: Request, user) -> Panel:
+    panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage")
+    if panel is None or not permissions.is_chair(user, await services.chair_id_of(panel)):
+        raise HTTPException(404)
+    return panel
+
+
+async def _ranking_context(panel: Panel, *, show_names: bool) -> dict:
+    criteria_rows = await _criteria(panel.challenge_id)
+    criteria = [aggregation.CriterionInfo(id=c.id, name=c.name, weight=c.weight, max_score=c.max_score,
+                                          position=c.position) for c in criteria_rows]
+    ranked = await services.ranking(panel=panel, aggregation_rule=panel.challenge.aggregation, criteria=criteria)
+    entries = await PanelBid.filter(panel=panel).select_related("bid", "bid__lead_org") if show_names else \
+        await PanelBid.filter(panel=panel)
+    by_bid = {e.bid_id: e for e in entries}
+    opinion = await ReviewOpinion.get_or_none(panel=panel).select_related("recorded_by")
+    recommended = set()
+    if opinion is not None:
+        recommended = set(await opinion.recommended.all().values_list("id", flat=True))
+    counts = dict(await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES)).group_by(
+        "bid_id").annotate(n=Count("id")).values_list("bid_id", "n"))
+    stage_results = {r.bid_id: r for r in await StageResult.filter(panel=panel)}
+    return {
+        "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
+        "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
+        "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,
+        "limit": services.recommend_limit(panel.challenge, panel.stage), "stage_results": stage_results,
+        "trim_min": aggregation.TRIM_MIN_COUNT,
+    }
+
+
+async def _chair_context(panel: Panel, form: Form | None = None) -> dict:
+    context = await _ranking_context(panel, show_names=not panel.challenge.blind_review)
+    items = await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES | {
+        AssignmentStatus.DECLINED})).select_related("expert").order_by("bid_id", "id")
+    totals = await queries.assignment_totals(panel_id=panel.id, criteria=context["criteria"])
+    per_bid: dict[int, list] = {}
+    for item in items:
+        per_bid.setdefault(item.bid_id, []).append({"assignment": item, "total": totals.get(item.id)})
+    if form is None:
+        form = Form({"text": context["opinion"].text if context["opinion"] else ""})
+    context.update({
+        "per_bid": per_bid, "form": form, "outstanding": await services.outstanding_count(panel),
+        "can_reopen": panel.status != PanelStatus.CONCLUDED,
+    })
+    return context
+
+
+async def chair_page(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel = await _chair_panel(request, user)
+    return render(request, "reviews/chair.html", await _chair_context(panel))
+
+
+async def reopen(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel = await _chair_panel(request, user)
+    assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
+    if assignment is None:
+        raise HTTPException(404)
+    form = Form(await request.form())
+    reason = form.text("reason", required=True, max_length=500)
+    if not form.is_valid:
+        flash(request, _("请说明退回的原因"), "error")
+        return redirect(f"/review/panels/{panel.id}")
+    try:
+        await services.reopen_assignment(assignment=assignment, actor=user, reason=reason)
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, _("评分已退回给专家修改"))
+    return redirect(f"/review/panels/{panel.id}")
+
+
+async def opinion(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel = await _chair_panel(request, user)
+    form = Form(await request.form())
+    text = form.text("text", required=True, max_length=5000)
+    recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
+    if form.is_valid:
+        try:
+            await services.record_opinion(panel=panel, actor=user, text=text, recommended_ids=recommended)
+        except DomainError as error:
+            form.add_errors(error.errors or {"text": error.message})
+        else:
+            flash(request, _("专家组意见已记录"))
+            return redirect(f"/review/panels/{panel.id}")
+    context = await _chair_context(panel, form)
+    context["recommended"] = set(recommended)
+    return render(request, "reviews/chair.html", context, status_code=400)
+
+
+async def chair_export(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel = await _chair_panel(request, user)
+    fmt = request.path_params["fmt"]
+    # Blind-safe: codes only, whatever the challenge.
+    return await exports.ranking_export(panel=panel, fmt=fmt, show_names=False)
+
+
+# == organisers ================================================================================
+
+async def manage_index(request: Request):
+    require_organiser(request)
+    challenges = await Challenge.filter(status__in=REVIEW_CHALLENGE_STATES).prefetch_related("stages").order_by(
+        "-id")
+    panels = await Panel.filter(challenge_id__in=[c.id for c in challenges]).select_related("stage").order_by("id")
+    progress = await services.panel_progress([p.id for p in panels])
+    by_challenge: dict[int, list] = {}
+    for panel in panels:
+        totals = {s.value: 0 for s in AssignmentStatus}
+        for counts in progress.get(panel.id, {}).values():
+            for status, n in counts.items():
+                totals[status] += n
+        by_challenge.setdefault(panel.challenge_id, []).append({"panel": panel, "totals": totals})
+    return render(request, "reviews/manage_index.html", {
+        "challenges": challenges, "panels": by_challenge, "statuses": list(AssignmentStatus),
+        "horse_race": Mechanism.HORSE_RACE,
+    })
+
+
+async def experts(request: Request):
+    require_organiser(request)
+    q = request.query_params.get("q", "").strip()
+    query = User.filter(is_expert=True).select_related("organisation").order_by("id")
+    if q:
+        query = query.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    page = await paginate(query, page_number(request.query_params.get("page")))
+    profiles = {p.user_id: p for p in await ExpertProfile.filter(
+        user_id__in=[u.id for u in page.items]).prefetch_related("domains")}
+    invitations = await ExpertInvitation.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-id")
+    return render(request, "reviews/experts.html", {
+        "page": page, "profiles": profiles, "invitations": invitations, "form": Form(), "q": q, "now": now_utc(),
+    })
+
+
+async def invite(request: Request):
+    user = require_organiser(request)
+    form = Form(await request.form())
+    data = forms.parse_invitation(form)
+    if form.is_valid:
+        try:
+            await services.invite_expert(actor=user, base_url=request.app.state.settings.base_url, **data)
+        except DomainError as error:
+            form.add_errors(error.errors or {"email": error.message})
+        else:
+            flash(request, _("邀请邮件已发送至 %(email)s", email=data["email"]))
+            return redirect("/review/manage/experts")
+    page = await paginate(User.filter(is_expert=True).select_related("organisation").order_by("id"), 1)
+    profiles = {p.user_id: p for p in await ExpertProfile.filter(
+        user_id__in=[u.id for u in page.items]).prefetch_related("domains")}
+    invitations = await ExpertInvitation.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-id")
+    return render(request, "reviews/experts.html", {
+        "page": page, "profiles": profiles, "invitations": invitations, "form": form, "q": "", "now": now_utc(),
+    }, status_code=400)
+
+
+async def _pool_with_conflicts(challenge: Challenge) -> list[dict]:
+    """Every active expert with his profile and, per bid of the challenge, his conflicts in words."""
+    pool = await User.filter(is_expert=True, is_active=True).select_related("organisation").order_by("id")
+    profiles = {p.user_id: p for p in await ExpertProfile.filter(
+        user_id__in=[u.id for u in pool]).prefetch_related("domains")}
+    pairs = await conflicts_for_challenge(challenge_id=challenge.id, expert_ids=[u.id for u in pool])
+    conflicted: dict[int, int] = {}
+    for expert_id, _bid in pairs:
+        conflicted[expert_id] = conflicted.get(expert_id, 0) + 1
+    return [{"user": u, "profile": profiles.get(u.id), "conflicts": conflicted.get(u.id, 0)} for u in pool]
+
+
+async def panel_new(request: Request):
+    user = require_organiser(request)
+    challenge = await Challenge.get_or_none(id=_int(request, "challenge_id"))
+    if challenge is None or challenge.status not in REVIEW_CHALLENGE_STATES:
+        raise HTTPException(404)
+    stages = await Stage.filter(challenge=challenge).order_by("position", "id")
+    pool = await _pool_with_conflicts(challenge)
+    expert_ids = [row["user"].id for row in pool]
+    form = Form({"name": _("%(title)s评审专家组", title=challenge.title), "dispersion_threshold": "15"})
+    if request.method == "POST":
+        form = Form(await request.form())
+        data = forms.parse_panel(form, expert_ids, [s.id for s in stages])
+        if form.is_valid:
+            stage = next((s for s in stages if s.id == data.pop("stage_id")), None) if data.get("stage_id") \
+                else None
+            data.pop("stage_id", None)
+            try:
+                panel = await services.create_panel(challenge=challenge, stage=stage, actor=user, **data)
+            except DomainError as error:
+                form.add_errors(error.errors or {"name": error.message})
+            else:
+                flash(request, _("评审专家组已组建，请生成分配建议"))
+                return redirect(f"/review/manage/panels/{panel.id}")
+    return render(request, "reviews/panel_new.html", {
+        "form": form, "challenge": challenge, "stages": [(s.id, s.name) for s in stages], "pool": pool,
+        "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
+    }, status_code=_status(form))
+
+
+async def _managed_panel(request: Request) -> Panel:
+    panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage", "created_by")
+    if panel is None:
+        raise HTTPException(404)
+    return panel
+
+
+async def panel_page(request: Request):
+    require_organiser(request)
+    panel = await _managed_panel(request)
+    members = await PanelMember.filter(panel=panel).select_related("expert", "expert__organisation")
+    progress = (await services.panel_progress([panel.id])).get(panel.id, {})
+    pool = await _pool_with_conflicts(panel.challenge)
+    bids_count = await PanelBid.filter(panel=panel).count()
+    rows = []
+    for member in members:
+        counts = progress.get(member.expert_id, {})
+        rows.append({"member": member, "counts": counts,
+                     "open": counts.get("assigned", 0) + counts.get("in_progress", 0)})
+    return render(request, "reviews/panel.html", {
+        "panel": panel, "challenge": panel.challenge, "rows": rows, "pool": pool, "bids_count": bids_count,
+        "member_ids": [m.expert_id for m in members],
+        "chair_id": next((m.expert_id for m in members if m.is_chair), None),
+        "proposed": sum(c.get("proposed", 0) for c in progress.values()),
+        "statuses": list(AssignmentStatus), "form": Form(), "late": services.is_late(panel), "now": now_utc(),
+        "can_edit_members": permissions.can_edit_members(panel), "can_assign": permissions.can_assign(panel),
+    })
+
+
+async def panel_members(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    form = Form(await request.form())
+    expert_ids = list(await User.filter(is_expert=True, is_active=True).values_list("id", flat=True))
+    data = forms.parse_members(form, expert_ids)
+    if not permissions.can_edit_members(panel):
+        flash(request, _("评审已开始，专家组成员不能再调整"), "error")
+    elif not form.is_valid:
+        flash(request, next(iter(form.errors.values())), "error")
+    else:
+        try:
+            await services.update_members(panel=panel, actor=user, **data)
+        except DomainError as error:
+            flash(request, error.message, "error")
+        else:
+            flash(request, _("专家组成员已更新"))
+    return redirect(f"/review/manage/panels/{panel.id}")
+
+
+async def _assign_context(panel: Panel, form: Form) -> dict:
+    entries = await PanelBid.filter(panel=panel).select_related("bid", "bid__lead_org")
+    members = await PanelMember.filter(panel=panel).select_related("expert")
+    member_ids = [m.expert_id for m in members]
+    items = await Assignment.filter(panel=panel).select_related("expert").order_by("id")
+    pairs = await conflicts_for_challenge(challenge_id=panel.challenge_id, expert_ids=member_ids,
+                                          bid_ids=[e.bid_id for e in entries])
+    per_bid: dict[int, list] = {}
+    for item in items:
+        per_bid.setdefault(item.bid_id, []).append(item)
+    loads = {m.expert_id: 0 for m in members}
+    for item in items:
+        if item.status in ACTIVE_ASSIGNMENT_STATES:
+            loads[item.expert_id] = loads.get(item.expert_id, 0) + 1
+    names = {m.expert_id: m.expert.name for m in members}
+    rows = []
+    for entry in entries:
+        active = [a for a in per_bid.get(entry.bid_id, []) if a.status in ACTIVE_ASSIGNMENT_STATES]
+        taken = {a.expert_id for a in active}
+        excluded = [{"name": names[e], "reasons": pairs[(e, entry.bid_id)]} for e in member_ids
+                    if (e, entry.bid_id) in pairs]
+        rows.append({
+            "entry": entry, "assignments": per_bid.get(entry.bid_id, []), "active": len(active),
+            "excluded": excluded,
+            "choices": [(m.expert_id, f"{m.expert.name}（{loads.get(m.expert_id, 0)}）") for m in members
+                        if m.expert_id not in taken],
+        })
+    return {
+        "panel": panel, "challenge": panel.challenge, "rows": rows, "k": panel.challenge.experts_per_bid,
+        "loads": [(names[e], loads.get(e, 0)) for e in member_ids], "form": form,
+        "proposed": sum(1 for a in items if a.status == AssignmentStatus.PROPOSED),
+        "can_assign": permissions.can_assign(panel),
+    }
+
+
+async def assign_page(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    form = Form()
+    if request.method == "POST":
+        form = Form(await request.form())
+        bid_id = form.integer("bid", required=True)
+        expert_id = form.integer("expert", required=True)
+        if form.is_valid:
+            try:
+                await services.add_assignment(panel=panel, bid_id=bid_id, expert_id=expert_id, actor=user)
+            except DomainError as error:
+                form.add_errors(error.errors or {"expert": error.message})
+            else:
+                flash(request, _("已添加分配"))
+                return redirect(f"/review/manage/panels/{panel.id}/assign#bid-{bid_id}")
+    context = await _assign_context(panel, form)
+    return render(request, "reviews/assign.html", context, status_code=_status(form))
+
+
+async def propose(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    form = Form(await request.form())
+    try:
+        proposal = await services.propose_assignments(panel=panel, actor=user, fresh=form.boolean("fresh"))
+    except DomainError as error:
+        flash(request, error.message, "error")
+        return redirect(f"/review/manage/panels/{panel.id}")
+    added = sum(len(ids) for ids in proposal.added.values())
+    if proposal.short:
+        flash(request, _("已生成 %(n)s 项分配建议；%(m)s 份申报无冲突专家不足，请增加专家组成员",
+                         n=added, m=len(proposal.short)), "warning")
+    else:
+        flash(request, _("已生成 %(n)s 项分配建议，请检查后确认", n=added))
+    return redirect(f"/review/manage/panels/{panel.id}/assign")
+
+
+async def confirm(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    try:
+        count = await services.confirm_assignments(panel=panel, actor=user)
+    except DomainError as error:
+        flash(request, error.message, "error")
+        return redirect(f"/review/manage/panels/{panel.id}/assign")
+    flash(request, _("已确认 %(n)s 项评审任务，并通知了专家", n=count))
+    return redirect(f"/review/manage/panels/{panel.id}")
+
+
+async def remove(request: Request):
+    user = require_organiser(request)
+    assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"))
+    if assignment is None:
+        raise HTTPException(404)
+    form = Form(await request.form())
+    try:
+        await services.remove_assignment(assignment=assignment, actor=user, reason=form.text("reason", max_length=500))
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, _("已撤销该分配"))
+    return redirect(f"/review/manage/panels/{assignment.panel_id}/assign#bid-{assignment.bid_id}")
+
+
+async def remind(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    count = await services.send_reminders(actor=user, panel=panel, only_late=False)
+    flash(request, _("已向 %(n)s 位专家发送催办提醒", n=count) if count else _("没有需要提醒的专家"),
+          "success" if count else "info")
+    return redirect(f"/review/manage/panels/{panel.id}")
+
+
+async def ranking_page(request: Request):
+    require_organiser(request)
+    panel = await _managed_panel(request)
+    context = await _ranking_context(panel, show_names=True)
+    context["outstanding"] = await services.outstanding_count(panel)
+    return render(request, "reviews/ranking.html", context)
+
+
+async def manage_export(request: Request):
+    require_organiser(request)
+    panel = await _managed_panel(request)
+    fmt, kind = request.path_params["fmt"], request.path_params["kind"]
+    if kind == "scores":
+        return await exports.scores_export(panel=panel, fmt=fmt, show_names=True)
+    if kind == "ranking":
+        return await exports.ranking_export(panel=panel, fmt=fmt, show_names=True)
+    raise HTTPException(404)
+
+
+async def stage_gate(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    try:
+        results = await services.apply_stage_gate(panel=panel, actor=user)
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        advanced = sum(1 for r in results if r.outcome.value == "advanced")
+        flash(request, _("阶段结果已公布：%(a)s 支团队晋级，%(b)s 支淘汰，均已通知", a=advanced, b=len(results) - advanced))
+    return redirect(f"/review/manage/panels/{panel.id}/ranking")
+
+
+routes = [
+    Route("/", tasks, name="tasks"),
+    Route("/profile", profile, methods=["GET", "POST"], name="profile"),
+    Route("/conflicts", conflicts, methods=["GET", "POST"], name="conflicts"),
+    Route("/conflicts/{declaration_id:int}/delete", conflict_delete, methods=["POST"], name="conflict_delete"),
+    Route("/invitations/{token}", invitation, methods=["GET", "POST"], name="invitation"),
+    Route("/assignments/{assignment_id:int}", assignment_page, methods=["GET", "POST"], name="assignment"),
+    Route("/assignments/{assignment_id:int}/decline", decline, methods=["POST"], name="decline"),
+    Route("/assignments/{assignment_id:int}/files/{attachment_id:int}", download, name="download"),
+    Route("/panels/{panel_id:int}", chair_page, name="chair"),
+    Route("/panels/{panel_id:int}/reopen/{assignment_id:int}", reopen, methods=["POST"], name="reopen"),
+    Route("/panels/{panel_id:int}/opinion", opinion, methods=["POST"], name="opinion"),
+    Route("/panels/{panel_id:int}/ranking.{fmt:str}", chair_export, name="chair_export"),
+    Route("/manage", manage_index, name="manage"),
+    Route("/manage/experts", experts, name="experts"),
+    Route("/manage/experts/invite", invite, methods=["POST"], name="invite"),
+    Route("/manage/challenges/{challenge_id:int}/panels/new", panel_new, methods=["GET", "POST"], name="panel_new"),
+    Route("/manage/panels/{panel_id:int}", panel_page, name="panel"),
+    Route("/manage/panels/{panel_id:int}/members", panel_members, methods=["POST"], name="panel_members"),
+    Route("/manage/panels/{panel_id:int}/assign", assign_page, methods=["GET", "POST"], name="assign"),
+    Route("/manage/panels/{panel_id:int}/propose", propose, methods=["POST"], name="propose"),
+    Route("/manage/panels/{panel_id:int}/confirm", confirm, methods=["POST"], name="confirm"),
+    Route("/manage/panels/{panel_id:int}/remind", remind, methods=["POST"], name="remind"),
+    Route("/manage/panels/{panel_id:int}/ranking", ranking_page, name="ranking"),
+    Route("/manage/panels/{panel_id:int}/export/{kind:str}.{fmt:str}", manage_export, name="export"),
+    Route("/manage/panels/{panel_id:int}/stage-gate", stage_gate, methods=["POST"], name="stage_gate"),
+    Route("/manage/assignments/{assignment_id:int}/remove", remove, methods=["POST"], name="remove"),
+]

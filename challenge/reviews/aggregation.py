@@ -1,0 +1,227 @@
+"""Aggregation and ranking, computed in the database.
+
+An expert's weighted total for a bid is sum(score_i / max_i * weight_i), between 0 and 100.
+To keep SQLite and PostgreSQL exact and identical, the SQL works on integers: a score is held
+in hundredths (h = score * 100), and with M the least common multiple of the criteria's maxima,
+h_i * weight_i * (M / max_i) summed over the criteria is the weighted total times 100 * M.
+The per-bid aggregates (count, sum, max, min, sum of squares, and the trimmed sum and count:
+SUM - MAX - MIN over COUNT - 2 when COUNT >= 5) come out of one GROUP BY query; the per-criterion
+means out of another. Python only divides and sorts one row per bid.
+
+Ranking rule (shown on the ranking page):
+1. higher panel score (mean, or trimmed mean, of the experts' weighted totals)
+2. then higher mean score on the criterion with the highest weight (the first such criterion)
+3. then more submitted reviews
+4. then the bid submitted earlier
+5. then the lower bid number.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from functools import reduce
+
+from tortoise import connections
+
+from challenge.challenges.models import Aggregation
+from challenge.reviews.models import AssignmentStatus
+from challenge.web.i18n import gettext as _
+
+TRIM_MIN_COUNT = 5
+
+
+def tie_rule_text() -> list[str]:
+    return [
+        _("按专家组得分(%(rule)s)从高到低排序", rule=_("算术平均或去掉一个最高分和一个最低分后的平均")),
+        _("得分相同时,权重最高的评审要素平均得分高者在前"),
+        _("仍相同时,提交评分的专家人数多者在前"),
+        _("仍相同时,申报提交时间早者在前"),
+        _("仍相同时,申报编号小者在前"),
+    ]
+
+
+@dataclass(frozen=True)
+class CriterionInfo:
+    id: int
+    name: str
+    weight: int
+    max_score: int
+    position: int = 0
+
+
+def top_criterion(criteria: list[CriterionInfo]) -> CriterionInfo | None:
+    if not criteria:
+        return None
+    return sorted(criteria, key=lambda c: (-c.weight, c.position, c.id))[0]
+
+
+def scale(criteria: list[CriterionInfo]) -> tuple[int, dict[int, int]]:
+    """M (lcm of the maxima) and the integer factor weight * M / max of each criterion."""
+    m = reduce(math.lcm, (c.max_score for c in criteria if c.max_score > 0), 1)
+    return m, {c.id: c.weight * (m // c.max_score) for c in criteria if c.max_score > 0}
+
+
+@dataclass
+class BidRanking:
+    bid_id: int
+    count: int = 0
+    score: Fraction | None = None  # 0..100
+    trimmed: bool = False
+    stdev: float | None = None
+    spread: Fraction | None = None  # max - min of the weighted totals
+    flagged: bool = False
+    criterion_means: dict[int, Fraction] = field(default_factory=dict)
+    top_mean: Fraction | None = None
+    submitted_at: datetime | None = None
+    rank: int = 0
+
+    @property
+    def score_display(self) -> Decimal | None:
+        return to_2dp(self.score)
+
+    @property
+    def stdev_display(self) -> Decimal | None:
+        return None if self.stdev is None else Decimal(str(self.stdev)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def mean_display(self, criterion_id: int) -> Decimal | None:
+        return to_2dp(self.criterion_means.get(criterion_id))
+
+
+def to_2dp(value: Fraction | None) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def rank_key(row: BidRanking):
+    """The stated ranking rule as a sort key (smaller first)."""
+    far_future = datetime.max.replace(tzinfo=None)
+    submitted = row.submitted_at.replace(tzinfo=None) if row.submitted_at else far_future
+    return (
+        row.score is None,
+        -(row.score or 0),
+        -(row.top_mean or 0),
+        -row.count,
+        submitted,
+        row.bid_id,
+    )
+
+
+def _placeholder(connection, index: int) -> str:
+    return f"${index}" if connection.capabilities.dialect == "postgres" else "?"
+
+
+async def panel_ranking(*, panel_id: int, aggregation: Aggregation, criteria: list[CriterionInfo],
+                        bids: dict[int, datetime | None], dispersion_threshold: Decimal | float | None = None
+                        ) -> list[BidRanking]:
+    """The ranking of a panel's bids (`bids`: bid id -> its submission time), in two queries."""
+    connection = connections.get("default")
+    m, factors = scale(criteria)
+    rows = {bid_id: BidRanking(bid_id=bid_id, submitted_at=submitted) for bid_id, submitted in bids.items()}
+    if factors:
+        case = " ".join(f"WHEN {int(cid)} THEN {int(factor)}" for cid, factor in factors.items())
+        hundredths = "CAST(ROUND(s.value * 100) AS BIGINT)"
+        p1, p2 = _placeholder(connection, 1), _placeholder(connection, 2)
+        totals_sql = f"""
+            WITH totals AS (
+                SELECT a.bid_id AS bid_id, SUM({hundredths} * (CASE s.criterion_id {case} ELSE 0 END)) AS total
+                FROM review_assignment a JOIN review_score s ON s.assignment_id = a.id
+                WHERE a.panel_id = {p1} AND a.status = {p2}
+                GROUP BY a.bid_id, a.id
+            )
+            SELECT bid_id, COUNT(*) AS n, SUM(total) AS total_sum, MAX(total) AS total_max,
+                   MIN(total) AS total_min, SUM(total * total) AS total_sq,
+                   CASE WHEN COUNT(*) >= {TRIM_MIN_COUNT} THEN SUM(total) - MAX(total) - MIN(total)
+                        ELSE SUM(total) END AS trimmed_sum,
+                   CASE WHEN COUNT(*) >= {TRIM_MIN_COUNT} THEN COUNT(*) - 2 ELSE COUNT(*) END AS trimmed_n
+            FROM totals GROUP BY bid_id
+        """
+        params = [panel_id, AssignmentStatus.SUBMITTED.value]
+        unit = 100 * m  # a weighted total of 100 points is 100 * 100 * M in SQL units
+        for record in await connection.execute_query_dict(totals_sql, params):
+            row = rows.get(record["bid_id"])
+            if row is None:
+                continue
+            n = int(record["n"])
+            total_sum, total_sq = int(record["total_sum"]), int(record["total_sq"])
+            row.count = n
+            if aggregation == Aggregation.TRIMMED_MEAN and n >= TRIM_MIN_COUNT:
+                row.score = Fraction(int(record["trimmed_sum"]), int(record["trimmed_n"]) * unit)
+                row.trimmed = True
+            else:
+                row.score = Fraction(total_sum, n * unit)
+            row.spread = Fraction(int(record["total_max"]) - int(record["total_min"]), unit)
+            variance = Fraction(total_sq, n) - Fraction(total_sum, n) ** 2
+            row.stdev = math.sqrt(max(variance, 0)) / unit
+            if dispersion_threshold is not None and n >= 2:
+                row.flagged = row.stdev > float(dispersion_threshold)
+        criterion_sql = f"""
+            SELECT a.bid_id AS bid_id, s.criterion_id AS criterion_id,
+                   SUM({hundredths}) AS h_sum, COUNT(s.value) AS n
+            FROM review_assignment a JOIN review_score s ON s.assignment_id = a.id
+            WHERE a.panel_id = {p1} AND a.status = {p2}
+            GROUP BY a.bid_id, s.criterion_id
+        """
+        top = top_criterion(criteria)
+        for record in await connection.execute_query_dict(criterion_sql, params):
+            row = rows.get(record["bid_id"])
+            n = int(record["n"])
+            if row is None or not n:
+                continue
+            mean = Fraction(int(record["h_sum"]), n * 100)
+            row.criterion_means[record["criterion_id"]] = mean
+            if top is not None and record["criterion_id"] == top.id:
+                row.top_mean = mean
+    ranked = sorted(rows.values(), key=rank_key)
+    for position, row in enumerate(ranked, start=1):
+        row.rank = position
+    return ranked
+
+
+# -- an independent recomputation from the raw rows, for `challenge verify-results` --------------
+
+@dataclass(frozen=True)
+class RawScore:
+    assignment_id: int
+    bid_id: int
+    criterion_id: int
+    value: Decimal | None
+
+
+def recompute(*, raw: list[RawScore], criteria: list[CriterionInfo], aggregation: Aggregation,
+              bids: dict[int, datetime | None]) -> list[tuple[int, Fraction | None]]:
+    """The ranking computed in Python from every raw score: [(bid id, panel score)], best first."""
+    by_id = {c.id: c for c in criteria}
+    totals: dict[int, dict[int, Fraction]] = {}
+    sums: dict[tuple[int, int], list[Fraction]] = {}
+    for item in raw:
+        criterion = by_id.get(item.criterion_id)
+        if criterion is None or item.value is None or criterion.max_score <= 0:
+            continue
+        value = Fraction(item.value)
+        per_bid = totals.setdefault(item.bid_id, {})
+        per_bid[item.assignment_id] = per_bid.get(item.assignment_id, Fraction(0)) + \
+            value / criterion.max_score * criterion.weight
+        sums.setdefault((item.bid_id, item.criterion_id), []).append(value)
+    top = top_criterion(criteria)
+    results = []
+    for bid_id, submitted in bids.items():
+        values = sorted(totals.get(bid_id, {}).values())
+        if not values:
+            score = None
+        elif aggregation == Aggregation.TRIMMED_MEAN and len(values) >= TRIM_MIN_COUNT:
+            score = sum(values[1:-1], Fraction(0)) / (len(values) - 2)
+        else:
+            score = sum(values, Fraction(0)) / len(values)
+        top_values = sums.get((bid_id, top.id), []) if top else []
+        top_mean = sum(top_values, Fraction(0)) / len(top_values) if top_values else Fraction(0)
+        results.append((bid_id, score, top_mean, len(values), submitted))
+
+    def key(item):
+        bid_id, score, top_mean, count, submitted = item
+        return (score is None, -(score or 0), -top_mean, -count,
+                submitted.replace(tzinfo=None) if submitted else datetime.max, bid_id)
+
+    return [(item[0], item[1]) for item in sorted(results, key=key)]
