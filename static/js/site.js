@@ -28,6 +28,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Print buttons (hidden without JavaScript: the browser's own print works everywhere).
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+
   // Live countdowns to deadlines (the page shows the full date without JS).
   const countdowns = document.querySelectorAll("[data-countdown]");
   const en = document.documentElement.lang === "en";
