@@ -1,5 +1,6 @@
 """Attachments: finished uploads become deduplicated blobs and named attachments."""
 
+import unicodedata
 from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
@@ -51,8 +52,10 @@ async def attachments_of(owner) -> list[Attachment]:
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:
-    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
-    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """RFC 6266: an ASCII fallback (other characters become "_") and the exact name in UTF-8."""
+    filename = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C") or "download"
+    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "_" for ch in filename)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def download_response(storage, blob: Blob, filename: str) -> StreamingResponse:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import MultiDict
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from challenge.files import sniff
 from challenge.files.storage import CHUNK
@@ -208,7 +208,9 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
         for part in parts:
             await flush(part, final=True)
             await _settle(part, fields, result)
-    except (UploadTooLarge, BadUpload, ClientDisconnect, ValueError) as error:
+    except BaseException as error:
+        # Anything at all (a refusal, a disconnect, a cancelled task, a storage failure):
+        # no partial file may stay behind.
         await result.discard()
         for part in parts:
             if part.writer is not None:
