@@ -2,7 +2,8 @@ from starlette.requests import Request
 
 
 def flash(request: Request, message: str, category: str = "success") -> None:
-    request.session.setdefault("_flashes", []).append([category, str(message)])
+    # Assign a new list: the session notices assignments, not changes inside a stored list.
+    request.session["_flashes"] = [*request.session.get("_flashes", []), [category, str(message)]]
 
 
 def pop_flashes(request: Request) -> list[tuple[str, str]]:
