@@ -87,7 +87,11 @@ async def bad_upload(request: Request, exc: BadUpload) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
+    response = error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
+    # A 500 is answered outside the middleware stack: add the security headers here.
+    for name, value in SecurityHeadersMiddleware.HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 async def csrf_rejected(request: Request) -> Response:

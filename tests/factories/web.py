@@ -1,0 +1,41 @@
+"""Helpers for whole-app web tests: every route of the app, and a snapshot of the whole database."""
+
+import re
+
+from starlette.routing import Mount, Route
+from tortoise import Tortoise
+
+PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
+
+
+def all_routes(routes, prefix: str = "") -> list[tuple[str, set[str]]]:
+    """(path with every parameter set to 1, methods) for each route, mounts included."""
+    found = []
+    for route in routes:
+        if isinstance(route, Mount):
+            found += all_routes(route.routes or [], prefix + route.path)
+        elif isinstance(route, Route):
+            methods = set(route.methods) if route.methods is not None else {"GET", "POST", "PUT", "PATCH", "DELETE"}
+            found.append((PARAM.sub("1", prefix + route.path), methods))
+    return found
+
+
+def post_paths(app) -> list[str]:
+    return sorted({path for path, methods in all_routes(app.routes) if "POST" in methods})
+
+
+def get_paths(app) -> list[str]:
+    return sorted({path for path, methods in all_routes(app.routes) if "GET" in methods})
+
+
+async def snapshot() -> dict[str, list[dict]]:
+    """Every row of every table, in primary-key order."""
+    tables = {}
+    for name, model in sorted(Tortoise.apps["models"].items()):
+        rows = await model.all().order_by(model._meta.pk_attr).values()
+        tables[name] = [{key: repr(value) for key, value in row.items()} for row in rows]
+    return tables
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return [name for name in before if before[name] != after.get(name)]
