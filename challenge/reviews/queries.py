@@ -1,26 +1,39 @@
 """Batched loaders for the review pages: every page's data in a fixed number of queries."""
 
+import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from tortoise import connections
 
-from challenge.bids.models import Bid, BidPartner, BidTargetCommitment, BudgetItem, Milestone, TeamMember
+from challenge.bids.models import (
+    ATTACHMENT_OWNER,
+    Bid,
+    BidPartner,
+    BidTargetCommitment,
+    BidVersion,
+    BudgetItem,
+    Milestone,
+    TeamMember,
+)
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
 from challenge.reviews.models import AssignmentStatus, PanelBid
 
-BID_OWNER = "bid"
+BID_OWNER = ATTACHMENT_OWNER
 
 
 @dataclass
 class FileView:
-    id: int
+    number: int  # position in the bid's file list, used in the download link
     name: str
     size: int
     kind: str
+    category: str
+    blob_id: int
 
 
 @dataclass
@@ -34,6 +47,7 @@ class BidView:
     title: str
     approach: str
     foundation: str
+    version: int | None = None
     lead_org: str = ""
     partners: list[str] = field(default_factory=list)
     members: list[dict] = field(default_factory=list)
@@ -43,84 +57,110 @@ class BidView:
     files: list[FileView] = field(default_factory=list)
 
 
-async def party_names(bid: Bid) -> list[str]:
-    """Every organisation and person name of a bid: what blind pages must never show."""
+async def latest_submission(bid: Bid) -> tuple[int | None, dict | None]:
+    """The content of the bid's latest submitted version (what experts review), if any."""
+    version = await BidVersion.filter(bid_id=bid.id).order_by("-version").first()
+    if version is None:
+        return None, None
+    return version.version, json.loads(version.document)["content"]
+
+
+async def _working_content(bid: Bid) -> dict:
+    """The working copy in the shape of a submitted version (a bid never submitted, e.g. test data)."""
     lead = await bid.lead_org
-    names = [lead.name]
-    if lead.credit_code:
-        names.append(lead.credit_code)
+    commitments = await BidTargetCommitment.filter(bid=bid).select_related("target")
+    attachments = await Attachment.filter(owner_type=BID_OWNER, owner_id=bid.id).select_related("blob").order_by("id")
+    return {
+        "lead": {"name": lead.name, "credit_code": lead.credit_code},
+        "title": bid.title, "approach": bid.approach, "foundation": bid.foundation,
+        "targets": [{"name": c.target.name, "target_value": c.target.target_value, "unit": c.target.unit,
+                     "committed_value": c.committed_value, "note": c.note} for c in commitments],
+        "partners": [{"name": p.name, "credit_code": p.credit_code} for p in await BidPartner.filter(bid=bid)],
+        "members": [{"name": m.name, "title": m.title, "role": m.role, "organisation_name": m.organisation_name,
+                     "contact": m.contact, "email": m.email} for m in await TeamMember.filter(bid=bid)],
+        "milestones": [{"title": m.title, "due_date": m.due_date.isoformat(), "deliverable": m.deliverable}
+                       for m in await Milestone.filter(bid=bid)],
+        "budget": {"items": [{"item": b.item, "own_wan": str(b.own_wan), "requested_wan": str(b.requested_wan),
+                              "note": b.note} for b in await BudgetItem.filter(bid=bid)]},
+        "attachments": [{"category": a.category, "filename": a.filename, "size": a.blob.size,
+                         "blob_id": a.blob_id} for a in attachments],
+    }
+
+
+async def review_content(bid: Bid) -> tuple[int | None, dict]:
+    version, content = await latest_submission(bid)
+    if content is None:
+        content = await _working_content(bid)
+    return version, content
+
+
+async def party_names(bid: Bid, content: dict | None = None) -> list[str]:
+    """Every organisation and person name of a bid (now and as submitted): what blind pages never show."""
+    lead = await bid.lead_org
+    names = [lead.name, lead.credit_code or ""]
     for partner in await BidPartner.filter(bid=bid).select_related("organisation"):
-        names.append(partner.name)
-        if partner.credit_code:
-            names.append(partner.credit_code)
+        names += [partner.name, partner.credit_code or ""]
         if partner.organisation is not None:
             names.append(partner.organisation.name)
     for member in await TeamMember.filter(bid=bid).select_related("user"):
-        names.extend([member.name, member.organisation_name, getattr(member, "email", ""), member.contact])
+        names += [member.name, member.organisation_name, member.email, member.contact]
         if member.user is not None:
-            names.extend([member.user.name, member.user.email])
+            names += [member.user.name, member.user.email]
     if bid.created_by_id:
         creator = await bid.created_by
         if creator is not None:
-            names.extend([creator.name, creator.email])
+            names += [creator.name, creator.email]
+    if content:
+        names += [content.get("lead", {}).get("name", ""), content.get("lead", {}).get("credit_code") or ""]
+        for partner in content.get("partners", []):
+            names += [partner.get("name", ""), partner.get("credit_code") or ""]
+        for member in content.get("members", []):
+            names += [member.get(key) or "" for key in ("name", "organisation_name", "contact", "email")]
     return [n for n in names if n]
 
 
-async def _related_rows(bid: Bid) -> tuple[list, list, list]:
-    """Commitments, milestones and budget lines."""
-    commitments, milestones, budget = [], [], []
-    for row in await BidTargetCommitment.filter(bid=bid).select_related("target"):
-        commitments.append({"name": row.target.name, "target": f"{row.target.target_value} {row.target.unit}".strip(),
-                            "committed": row.committed_value, "note": row.note})
-    for row in await Milestone.filter(bid=bid):
-        milestones.append({"title": row.title, "due": row.due_date, "deliverable": row.deliverable})
-    for row in await BudgetItem.filter(bid=bid):
-        budget.append({"item": row.item, "own": row.own_wan, "requested": row.requested_wan, "note": row.note})
-    return commitments, milestones, budget
+def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
+    files, counters = [], {}
+    for number, item in enumerate(content.get("attachments", []), start=1):
+        category = item.get("category", "other")
+        counters[category] = counters.get(category, 0) + 1
+        filename = item.get("filename", "")
+        name = (blind.neutral_filename(code=code, category=category, number=counters[category], filename=filename)
+                if is_blind else filename)
+        files.append(FileView(number=number, name=name, size=int(item.get("size") or 0),
+                              kind=filename.rsplit(".", 1)[-1].lower() if "." in filename else "",
+                              category=category, blob_id=int(item["blob_id"])))
+    return files
 
 
 async def bid_view(*, bid: Bid, code: str, is_blind: bool) -> BidView:
-    names = await party_names(bid) if is_blind else []
+    version, content = await review_content(bid)
+    names = await party_names(bid, content) if is_blind else []
 
-    def clean(text: str) -> str:
+    def clean(text) -> str:
+        text = text or ""
         return blind.redact(text, names) if is_blind else text
 
-    commitments, milestones, budget = await _related_rows(bid)
-    if is_blind:
-        for row in commitments:
-            row["committed"], row["note"] = clean(row["committed"]), clean(row["note"])
-        for row in milestones:
-            row["title"], row["deliverable"] = clean(row["title"]), clean(row["deliverable"])
-        for row in budget:
-            row["item"], row["note"] = clean(row["item"]), clean(row["note"])
-    attachments = await Attachment.filter(owner_type=BID_OWNER, owner_id=bid.id).select_related("blob").order_by("id")
-    files, counters = [], {}
-    for item in attachments:
-        counters[item.category] = counters.get(item.category, 0) + 1
-        name = (blind.neutral_filename(code=code, category=item.category, number=counters[item.category],
-                                       filename=item.filename) if is_blind else item.filename)
-        files.append(FileView(id=item.id, name=name, size=item.blob.size, kind=item.blob.kind))
     view = BidView(
-        bid_id=bid.id, code=code, label=blind.label(code), blind=is_blind,
-        title=clean(bid.title), approach=clean(bid.approach), foundation=clean(bid.foundation),
-        commitments=commitments, milestones=milestones, budget=budget, files=files,
+        bid_id=bid.id, code=code, label=blind.label(code), blind=is_blind, version=version,
+        title=clean(content.get("title")), approach=clean(content.get("approach")),
+        foundation=clean(content.get("foundation")),
+        commitments=[{"name": t.get("name", ""), "target": f"{t.get('target_value', '')} {t.get('unit', '')}".strip(),
+                      "committed": clean(t.get("committed_value")), "note": clean(t.get("note"))}
+                     for t in content.get("targets", [])],
+        milestones=[{"title": clean(m.get("title")), "due": date.fromisoformat(m["due_date"]) if m.get("due_date")
+                     else None, "deliverable": clean(m.get("deliverable"))} for m in content.get("milestones", [])],
+        budget=[{"item": clean(b.get("item")), "own": Decimal(b.get("own_wan") or 0),
+                 "requested": Decimal(b.get("requested_wan") or 0), "note": clean(b.get("note"))}
+                for b in content.get("budget", {}).get("items", [])],
+        files=file_list(content, code=code, is_blind=is_blind),
     )
     if not is_blind:
-        view.lead_org = (await bid.lead_org).name
-        view.partners = [p.name for p in await BidPartner.filter(bid=bid)]
-        view.members = [{"name": m.name, "title": m.title, "role": m.role, "organisation": m.organisation_name}
-                        for m in await TeamMember.filter(bid=bid)]
+        view.lead_org = content.get("lead", {}).get("name", "")
+        view.partners = [p.get("name", "") for p in content.get("partners", [])]
+        view.members = [{"name": m.get("name", ""), "title": m.get("title", ""), "role": m.get("role", ""),
+                         "organisation": m.get("organisation_name", "")} for m in content.get("members", [])]
     return view
-
-
-async def attachment_name(*, attachment: Attachment, code: str, is_blind: bool) -> str:
-    """The name an expert downloads a file under (the same numbering as on the bid page)."""
-    if not is_blind:
-        return attachment.filename
-    earlier = await Attachment.filter(owner_type=BID_OWNER, owner_id=attachment.owner_id,
-                                      category=attachment.category, id__lt=attachment.id).count()
-    return blind.neutral_filename(code=code, category=attachment.category, number=earlier + 1,
-                                  filename=attachment.filename)
 
 
 def _placeholder(connection, index: int) -> str:

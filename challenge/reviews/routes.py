@@ -12,7 +12,7 @@ from challenge.bids.models import Bid
 from challenge.catalog.models import Domain
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, RubricCriterion, Stage
 from challenge.errors import DomainError
-from challenge.files.models import Attachment
+from challenge.files.models import Blob
 from challenge.files.services import download_response
 from challenge.reviews import aggregation, exports, forms, permissions, queries, services
 from challenge.reviews.conflicts import conflicts_for_challenge
@@ -270,15 +270,20 @@ async def decline(request: Request):
 async def download(request: Request):
     user = require_role(request, Role.EXPERT)
     assignment, entry = await _expert_assignment(request, user)
-    attachment = await Attachment.get_or_none(id=_int(request, "attachment_id"), owner_type=queries.BID_OWNER,
-                                              owner_id=assignment.bid_id).select_related("blob")
-    if attachment is None:
+    is_blind = assignment.panel.challenge.blind_review
+    _version, content = await queries.review_content(assignment.bid)
+    files = queries.file_list(content, code=entry.code, is_blind=is_blind)
+    number = _int(request, "number")
+    if not 1 <= number <= len(files):
+        raise HTTPException(404)
+    item = files[number - 1]
+    blob = await Blob.get_or_none(id=item.blob_id)
+    if blob is None:
         raise HTTPException(404)
     storage = request.app.state.storage
-    is_blind = assignment.panel.challenge.blind_review
-    blob = await services.sanitised_copy(storage=storage, blob=attachment.blob) if is_blind else attachment.blob
-    name = await queries.attachment_name(attachment=attachment, code=entry.code, is_blind=is_blind)
-    return download_response(storage, blob, name)
+    if is_blind:
+        blob = await services.sanitised_copy(storage=storage, blob=blob)
+    return download_response(storage, blob, item.name)
 
 
 # -- the chair ---------------------------------------------------------------------------------
@@ -680,7 +685,7 @@ routes = [
     Route("/invitations/{token}", invitation, methods=["GET", "POST"], name="invitation"),
     Route("/assignments/{assignment_id:int}", assignment_page, methods=["GET", "POST"], name="assignment"),
     Route("/assignments/{assignment_id:int}/decline", decline, methods=["POST"], name="decline"),
-    Route("/assignments/{assignment_id:int}/files/{attachment_id:int}", download, name="download"),
+    Route("/assignments/{assignment_id:int}/files/{number:int}", download, name="download"),
     Route("/panels/{panel_id:int}", chair_page, name="chair"),
     Route("/panels/{panel_id:int}/reopen/{assignment_id:int}", reopen, methods=["POST"], name="reopen"),
     Route("/panels/{panel_id:int}/opinion", opinion, methods=["POST"], name="opinion"),

@@ -7,7 +7,6 @@ challenge's bids are "申报 A/B/C…" everywhere an expert looks, e-mails inclu
 
 import asyncio
 import hashlib
-import importlib
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -774,34 +773,22 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
     return opinion
 
 
-def _bid_status_writer():
-    """The bids area's one status writer, when it exists (issue 4 owns it)."""
-    try:
-        module = importlib.import_module("challenge.bids.services")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "set_bid_status", None)
-
-
 async def _set_bid_status(*, bid: Bid, status: BidStatus, actor: User, reason: str) -> None:
-    writer = _bid_status_writer()
-    if writer is not None:
-        await writer(bid=bid, status=status, actor=actor, reason=reason)
-        return
-    # Fallback while the bids area has no writer: the same effect and audit entry it would make.
-    before = {"status": bid.status.value}
-    bid.status = status
-    bid.status_reason = reason
-    await bid.save(update_fields=["status", "status_reason", "updated_at"])
-    await record(actor=actor, action=f"bid.{status.value}", obj=bid, before=before,
-                 after={"status": status.value}, note=reason)
+    """Through the bids area's one status writer (it audits and tells the lead organisation).
+
+    Imported here, not at the top: challenge.bids.services imports this module (recheck_conflicts).
+    """
+    from challenge.bids.services import set_bid_status
+
+    await set_bid_status(bid=bid, status=status, actor=actor, reason=reason, action=f"stage_{status.value}")
 
 
 async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
     """Close a horse-race stage: the best N (stage.advance_count) advance, the others are eliminated.
 
-    The order is the panel's ranking. Each team is told its result; bid statuses change through
-    the bids area's status writer (ADVANCED / NOT_SELECTED).
+    The order is the panel's ranking. Bid statuses change through the bids area's status writer
+    (ADVANCED / NOT_SELECTED), which audits the change and tells each team (every user of the lead
+    organisation, inbox and mail) its result with the reason written here.
     """
     if panel.stage_id is None:
         raise InvalidTransition(_("只有赛马阶段评审需要晋级决定"))
@@ -814,7 +801,7 @@ async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
     challenge = await Challenge.get(id=panel.challenge_id)
     stage = await Stage.get(id=panel.stage_id)
     ranked = await ranking(panel=panel, aggregation_rule=challenge.aggregation)
-    bids = {b.id: b for b in await Bid.filter(id__in=[r.bid_id for r in ranked]).select_related("created_by")}
+    bids = {b.id: b for b in await Bid.filter(id__in=[r.bid_id for r in ranked])}
     results = []
     async with in_transaction():
         for row in ranked:
@@ -825,18 +812,11 @@ async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
                 panel=panel, stage=stage, bid=bid, rank=row.rank, score=row.score_display, outcome=outcome,
                 decided_by=actor, decided_at=now_utc(),
             ))
-            reason = _("%(stage)s评审第 %(rank)s 名，%(outcome)s", stage=stage.name, rank=row.rank,
-                       outcome=outcome.label)
+            reason = (_("“%(stage)s”阶段评审第 %(rank)s 名，晋级下一阶段，请按要求继续攻关。", stage=stage.name,
+                        rank=row.rank) if advanced
+                      else _("“%(stage)s”阶段评审第 %(rank)s 名，未能晋级。感谢参与。", stage=stage.name, rank=row.rank))
             await _set_bid_status(bid=bid, status=BidStatus.ADVANCED if advanced else BidStatus.NOT_SELECTED,
                                   actor=actor, reason=reason)
-            if bid.created_by is not None:
-                await notify(
-                    user=bid.created_by,
-                    subject=_("赛马阶段评审结果：%(title)s", title=challenge.title),
-                    body=(_("恭喜，您的团队在“%(stage)s”评审中晋级，请按要求继续攻关。", stage=stage.name) if advanced
-                          else _("很遗憾，您的团队在“%(stage)s”评审中未能晋级。感谢参与。", stage=stage.name)),
-                    link=f"/bids/{bid.id}",
-                )
         await record(actor=actor, action="stage.gate", obj=stage,
                      after={"advanced": [r.bid_id for r in results if r.outcome == StageOutcome.ADVANCED],
                             "eliminated": [r.bid_id for r in results if r.outcome == StageOutcome.ELIMINATED]})
