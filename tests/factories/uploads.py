@@ -28,8 +28,8 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def make_upload_app(settings, *, max_bytes: int | None = None) -> Starlette:
-    storage = LocalStorage(settings.upload_dir)
+def make_upload_app(settings, *, max_bytes: int | None = None, storage=None) -> Starlette:
+    storage = storage or LocalStorage(settings.upload_dir)
 
     async def upload(request: Request):
         parsed = await receive_upload(request, storage, max_bytes=max_bytes or settings.max_upload_bytes,
