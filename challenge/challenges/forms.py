@@ -160,7 +160,8 @@ def parse_amendment(form: Form, current: ChallengeData, *, can_move_close: bool)
     """The amendable fields over the current data, and the explanation."""
     data = replace(current)
     _text_fields(form, data)
-    if can_move_close:
+    # The form shows minutes: an unchanged field keeps the stored time, seconds included.
+    if can_move_close and form.get("closes_at").strip() != input_value(current.closes_at):
         data.closes_at = form.datetime_local("closes_at", required=True)
     explanation = form.text("explanation", max_length=5000)
     return data, explanation

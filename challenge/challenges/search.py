@@ -67,8 +67,9 @@ def build_search_text(*parts: str) -> str:
 
 
 def targets_text(targets) -> str:
-    """Assessment targets as searchable text: name, value and unit, one target a line."""
-    return "\n".join(" ".join(str(getattr(t, key, "") or "") for key in ("name", "target_value", "unit")).strip()
+    """Assessment targets as searchable text: name, value, unit and verification, one target a line."""
+    keys = ("name", "target_value", "unit", "verification")
+    return "\n".join(" ".join(str(getattr(t, key, "") or "") for key in keys).strip()
                      for t in targets)
 
 

@@ -64,3 +64,34 @@ async def make_published(*, actor: User | None = None, **overrides) -> Challenge
 
 async def make_issuer(region_code: str = "320500", **overrides) -> Organisation:
     return await make_org(region_code=region_code, **overrides)
+
+
+def form_fields(need_ids, **overrides) -> list[tuple[str, str]]:
+    fields = {
+        "mechanism": "open_call",
+        "title": "工业园区VOCs深度治理技术",
+        "summary": "面向化工园区无组织排放的VOCs深度治理",
+        "description": "现有治理设施去除效率不稳定。",
+        "funding_wan": "1500",
+        "delivery_months": "24",
+        "winners_count": "1",
+        "opens_at": "2020-01-01T09:00",
+        "closes_at": "2099-12-31T17:00",
+        "experts_per_bid": "5",
+        "aggregation": "trimmed_mean",
+        "eligibility_text": "境内注册法人单位",
+        "max_partners": "4",
+        "target_rows": "3",
+        "target-0-name": "VOCs去除率", "target-0-value": "≥95", "target-0-unit": "%", "target-0-verification": "第三方检测",
+        "target-1-name": "运行成本", "target-1-value": "≤0.8", "target-1-unit": "元/m³", "target-1-verification": "",
+        "criterion_rows": "4",
+        "criterion-0-name": "技术先进性", "criterion-0-weight": "50", "criterion-0-max_score": "100",
+        "criterion-1-name": "团队基础", "criterion-1-weight": "30", "criterion-1-max_score": "100",
+        "criterion-2-name": "经费合理性", "criterion-2-weight": "20", "criterion-2-max_score": "100",
+        "stage_rows": "3",
+        "action": "save",
+    }
+    fields.update(overrides)
+    items = [(k, v) for k, v in fields.items()]
+    items += [("need_ids", str(i)) for i in need_ids]
+    return items
