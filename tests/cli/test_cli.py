@@ -1,7 +1,8 @@
 """The `challenge` console command, run as a subprocess on a fresh database.
 
-SQLite always (a file under tmp_path); PostgreSQL too when CHALLENGE_TEST_DATABASE_URL is set
-(a fresh database created and dropped here).
+SQLite (a file under tmp_path), or, when CHALLENGE_TEST_DATABASE_URL is set, PostgreSQL (a fresh
+database created and dropped here): one backend per pytest process, like the rest of the suite
+(Tortoise caches SQL per executor class, and one test signs in in-process).
 """
 
 import asyncio
@@ -23,7 +24,7 @@ from challenge.app import create_app
 from challenge.settings import Settings
 from conftest import PG_URL, Client, _asyncpg_dsn, _with_db
 
-BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+BACKENDS = ["postgres"] if PG_URL else ["sqlite"]
 
 
 class Database:
