@@ -70,7 +70,8 @@ class ExpertFacts:
     user_id: int
     email: str
     name: str = ""
-    organisation: OrgRef | None = None
+    # The employer(s): the profile's and the account's organisation, registered or by name and code.
+    organisations: list[OrgRef] = field(default_factory=list)
     declared_orgs: list[OrgRef] = field(default_factory=list)
     declared_people: list[PersonRef] = field(default_factory=list)
 
@@ -86,14 +87,16 @@ def _person_matches(declared: PersonRef, member: PersonRef) -> bool:
 def _direct_reasons(expert: ExpertFacts, bid: BidFacts, *, same_bid: bool) -> list[str]:
     """Why the expert is tied to this bid's consortium (`same_bid` words it for the bid itself)."""
     reasons = []
-    org = expert.organisation
-    if org is not None and (org.id is not None or org.name or org.credit_code):
+    for org in expert.organisations:
+        if not (org.id is not None or org.name or org.credit_code):
+            continue
         if org.matches(bid.lead):
             reasons.append(_("本人所在单位是牵头单位") if same_bid else _("本人所在单位牵头申报了同一榜单"))
         elif any(org.matches(partner) for partner in bid.partners):
             reasons.append(_("本人所在单位是联合申报单位") if same_bid else _("本人所在单位参与了同一榜单的其他申报"))
         elif org.name and any(norm(member.org_name) == norm(org.name) for member in bid.members if member.org_name):
             reasons.append(_("本人所在单位有人员参加申报团队") if same_bid else _("本人所在单位有人员参加同一榜单的其他申报"))
+    reasons = list(dict.fromkeys(reasons))
     email = norm(expert.email)
     if expert.user_id == bid.created_by_id or any(
         member.user_id == expert.user_id or (email and norm(member.email) == email) for member in bid.members
@@ -182,17 +185,15 @@ async def load_expert_facts(user_ids: list[int]) -> dict[int, ExpertFacts]:
     facts = {}
     for user in users:
         profile = profiles.get(user.id)
-        org = (profile.organisation if profile else None) or user.organisation
-        org_ref = None
-        if org is not None:
-            org_ref = OrgRef(org.id, org.name, org.credit_code or "")
-        elif profile is not None and (profile.organisation_name or profile.credit_code):
-            org_ref = OrgRef(None, profile.organisation_name, profile.credit_code)
-        facts[user.id] = ExpertFacts(user_id=user.id, email=user.email, name=user.name, organisation=org_ref)
-        if profile is not None and org is not None and profile.organisation_name and \
-                norm(profile.organisation_name) != norm(org.name):
-            # A profile naming another employer than the account: both count.
-            facts[user.id].declared_orgs.append(OrgRef(None, profile.organisation_name, profile.credit_code))
+        organisations = []
+        for org in (profile.organisation if profile else None, user.organisation):
+            if org is not None and all(o.id != org.id for o in organisations):
+                organisations.append(OrgRef(org.id, org.name, org.credit_code or ""))
+        if profile is not None and (profile.organisation_name or profile.credit_code):
+            named = OrgRef(None, profile.organisation_name, profile.credit_code)
+            if not any(named.matches(o) or o.matches(named) for o in organisations):
+                organisations.append(named)
+        facts[user.id] = ExpertFacts(user_id=user.id, email=user.email, name=user.name, organisations=organisations)
     declarations = await ConflictDeclaration.filter(expert_id__in=user_ids).select_related("organisation")
     for declaration in declarations:
         expert = facts.get(declaration.expert_id)

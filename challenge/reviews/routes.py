@@ -262,7 +262,7 @@ async def decline(request: Request):
             flash(request, error.message, "error")
             return redirect(f"/review/assignments/{assignment.id}")
         flash(request, _("已拒绝评审%(code)s，项目管理办公室将安排其他专家", code=entry.code))
-        return redirect("/review")
+        return redirect("/review/")
     flash(request, _("请说明拒绝的原因"), "error")
     return redirect(f"/review/assignments/{assignment.id}#decline")
 

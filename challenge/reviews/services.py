@@ -281,7 +281,7 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                         user=item.expert,
                         subject=_("一项评审任务已撤销"),
                         body=_("根据利益冲突规则，您在“%(panel)s”中的一项评审任务已撤销，无需继续评审。", panel=panel.name),
-                        link="/review",
+                        link="/review/",
                     )
     return revoked
 
@@ -521,7 +521,7 @@ async def remove_assignment(*, assignment: Assignment, actor: User, reason: str 
                                     reason=reason or _("管理员撤销"), action="revoke")
         expert = await User.get(id=assignment.expert_id)
         await notify(user=expert, subject=_("一项评审任务已撤销"),
-                     body=_("项目管理办公室撤销了您的一项评审任务。"), link="/review")
+                     body=_("项目管理办公室撤销了您的一项评审任务。"), link="/review/")
 
 
 async def _notify_assigned(panel: Panel, expert: User, count: int) -> None:
@@ -534,7 +534,7 @@ async def _notify_assigned(panel: Panel, expert: User, count: int) -> None:
         subject=_("新的评审任务：%(title)s", title=challenge.title),
         body=_("您已被分配评审榜单“%(title)s”的 %(n)s 份申报%(due)s。如存在利益冲突，请在任务页面说明原因并拒绝。",
                title=challenge.title, n=count, due=due),
-        link="/review",
+        link="/review/",
     )
 
 
@@ -868,7 +868,7 @@ async def send_reminders(*, actor: User | None, panel: Panel | None = None, only
                 user=first.expert,
                 subject=_("评审提醒：%(title)s", title=first.panel.challenge.title),
                 body=_("您还有 %(n)s 份申报尚未提交评分。%(due)s", n=len(group), due=due),
-                link="/review",
+                link="/review/",
             )
             await Assignment.filter(id__in=[a.id for a in group]).update(reminded_at=now)
         if per_expert:

@@ -1,9 +1,13 @@
 """Builders for the review area: experts, panels, assignments and scores."""
 
+import hashlib
 from decimal import Decimal
 
 from challenge.accounts.models import Organisation, Role, User
-from challenge.bids.models import Bid, BidStatus
+from challenge.bids import services as bid_services
+from challenge.bids.models import Bid, BidStatus, BidVersion
+from challenge.files.models import Blob
+from challenge.files.services import attach
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion
 from challenge.reviews import services
 from challenge.reviews.models import Assignment, AssignmentStatus, ExpertProfile, Panel
@@ -59,3 +63,26 @@ async def submit(assignment: Assignment, values: list, *, opinion: str = "同意
         values={c.id: Decimal(str(v)) for c, v in zip(criteria, values)},
         comments={}, opinion=opinion, submit=True, actor=expert,
     )
+
+
+async def store_file(storage, data: bytes, kind: str, content_type: str) -> Blob:
+    writer = await storage.writer()
+    await writer.write(data)
+    key = await writer.commit()
+    return await Blob.create(sha256=hashlib.sha256(data).hexdigest(), size=len(data), kind=kind,
+                             content_type=content_type, storage_key=key)
+
+
+async def make_submitted_version(bid: Bid, *, storage=None, files=(), actor: User | None = None) -> BidVersion:
+    """Attach files (category, filename, bytes, kind, content type) and freeze the bid as version 1,
+    the way a submission does (the bids area's snapshot and canonical document)."""
+    for category, filename, data, kind, content_type in files:
+        blob = await store_file(storage, data, kind, content_type)
+        await attach(blob=blob, owner=bid, filename=filename, category=category, user=actor)
+    copy = await bid_services.working_copy(bid)
+    now = now_utc()
+    document = bid_services.version_document(bid=bid, version=1, submitted_at=now,
+                                             content=bid_services.snapshot(copy))
+    text = bid_services.canonical_json(document)
+    return await BidVersion.create(bid=bid, version=1, document=text, sha256=bid_services.document_sha256(text),
+                                   submitted_at=now, submitted_by=actor)

@@ -31,11 +31,11 @@ def world(draw):
     experts = []
     for e in range(n_experts):
         user_id = 1000 + e
-        organisation = draw(st.none() | org_ref(registered=True) | org_ref(registered=False))
+        organisations = draw(st.lists(org_ref(), max_size=2))
         experts.append(ExpertFacts(
             user_id=user_id, email=f"expert{e}@x.cn" if draw(st.booleans()) else draw(st.sampled_from(EMAILS)) or
             f"expert{e}@x.cn",
-            organisation=organisation,
+            organisations=organisations,
             declared_orgs=draw(st.lists(org_ref(), max_size=2)),
             declared_people=[PersonRef(name=draw(st.sampled_from(PEOPLE)), email=draw(st.sampled_from(EMAILS)))
                              for _ in range(draw(st.integers(min_value=0, max_value=2)))],
@@ -70,10 +70,9 @@ def _org_tie(a: OrgRef | None, b: OrgRef) -> bool:
 
 def _tied_to(expert: ExpertFacts, bid: BidFacts, *, declarations: bool) -> bool:
     orgs = [bid.lead, *bid.partners]
-    if any(_org_tie(expert.organisation, org) for org in orgs):
+    if any(_org_tie(own, org) for own in expert.organisations for org in orgs):
         return True
-    if expert.organisation is not None and expert.organisation.name and \
-            expert.organisation.name in {m.org_name for m in bid.members}:
+    if any(own.name and own.name in {m.org_name for m in bid.members} for own in expert.organisations):
         return True
     if expert.user_id == bid.created_by_id:
         return True
