@@ -5,7 +5,7 @@ Everything goes through the needs services, so the audit log tells the same stor
 """
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from challenge.accounts import passwords
@@ -17,7 +17,7 @@ from challenge.files.uploads import UploadedFile
 from challenge.needs import services
 from challenge.needs.models import CampaignStatus, NeedStatus
 from challenge.needs.services import NeedContent
-from challenge.web.timefmt import beijing_to_utc, now_utc
+from challenge.web.timefmt import beijing_to_utc, now_utc, to_beijing
 
 # More submitter accounts, one per demo organisation that files needs (password: DEMO_PASSWORD).
 SUBMITTERS = [
@@ -265,8 +265,9 @@ async def load(ctx, settings) -> None:
         domains=domains, opens_at=closed_opens, closes_at=now + timedelta(days=1))
     await services.set_campaign_status(campaign=closed, status=CampaignStatus.OPEN, actor=admin)
 
-    opens = (now - timedelta(days=20)).replace(minute=0, second=0, microsecond=0)
-    closes = beijing_to_utc(datetime.combine((now + timedelta(days=60)).date(), datetime.min.time()).replace(hour=17))
+    today = to_beijing(now).date()
+    opens = beijing_to_utc(datetime.combine(today - timedelta(days=20), time(9, 0)))
+    closes = beijing_to_utc(datetime.combine(today + timedelta(days=60), time(17, 0)))
     current = await services.save_campaign(
         actor=admin, campaign=None, title="2026年度绿色低碳技术需求征集（第一批）", instructions=OPEN_INSTRUCTIONS,
         domains=domains, opens_at=opens, closes_at=closes)

@@ -312,7 +312,7 @@ async def _save_need_form(request: Request, user, *, need: Need | None):
             raise HTTPException(404)
     else:
         campaign = need.campaign
-    submitting = form.get("action") == "submit"
+    submitting = form.get("intent") == "submit"
     domains = await services.campaign_domains(campaign)
     content = parse_need(form, domain_ids=[d.id for d in domains], for_submit=submitting)
     form.add_errors(parsed.errors)
@@ -360,7 +360,7 @@ async def need_submit(request: Request):
 # -- detail and screening ------------------------------------------------------------------------
 async def _render_detail(request: Request, user, need: Need, form: Form | None = None, status_code: int = 200):
     merged_from = await Need.filter(merged_into_id=need.id).select_related("organisation").order_by("id")
-    challenges = await need.challenges.all().order_by("id")
+    challenges = await need.challenges.all().order_by("id").only("id", "title", "status")
     if not user.is_organiser:
         challenges = [c for c in challenges if c.status in PUBLIC_CHALLENGE_STATES]
     can_screen = permissions.can_screen_need(user, need)

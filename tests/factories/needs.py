@@ -45,7 +45,7 @@ async def need_form(*, action: str = "save", campaign=None, **overrides) -> dict
         **{k: v for k, v in COMPLETE.items() if isinstance(v, str)},
         "cofunding_wan": "500.5",
         "hosts_scenario": "yes",
-        "action": action,
+        "intent": action,
     }
     if campaign is not None:
         data["campaign_id"] = str(campaign.id)

@@ -46,6 +46,8 @@ async def test_new_form_shows_the_open_campaign_and_its_instructions(client, sub
     assert response.status_code == 200
     assert campaign.title in response.text and "技术指标须量化" in response.text
     assert 'enctype="multipart/form-data" data-upload' in response.text
+    # A control named "action" would shadow form.action, which the upload script posts to.
+    assert 'name="action"' not in response.text and 'name="intent" value="submit"' in response.text
     assert f'name="campaign_id" value="{campaign.id}"' in response.text
     assert f'value="{submitter.email}"' in response.text  # contact e-mail prefilled
 
@@ -84,7 +86,7 @@ async def test_new_form_with_a_forged_campaign_id(client, submitter, raw):
 async def test_save_a_draft_with_only_a_title(client, submitter, settings):
     campaign = await make_campaign()
     response = await client.submit("/needs/new", {"campaign_id": str(campaign.id), "title": "钢渣固碳技术需求",
-                                                  "action": "save"}, files=NO_FILE)
+                                                  "intent": "save"}, files=NO_FILE)
     assert response.status_code == 303
     need = await Need.get(title="钢渣固碳技术需求")
     assert response.headers["location"] == f"/needs/{need.id}/edit"
@@ -98,7 +100,7 @@ async def test_save_a_draft_with_only_a_title(client, submitter, settings):
 async def test_a_draft_needs_a_title(client, submitter, settings):
     campaign = await make_campaign()
     response = await client.submit("/needs/new", {"campaign_id": str(campaign.id), "title": " ", "bottleneck": "余热",
-                                                  "action": "save"}, files=NO_FILE)
+                                                  "intent": "save"}, files=NO_FILE)
     assert response.status_code == 400
     assert 'id="error-title"' in response.text and "此项为必填项" in response.text
     assert ">余热</textarea>" in response.text
@@ -108,7 +110,7 @@ async def test_a_draft_needs_a_title(client, submitter, settings):
 async def test_submit_requires_every_field_and_says_which(client, submitter, settings):
     campaign = await make_campaign()
     response = await client.submit("/needs/new", {"campaign_id": str(campaign.id), "title": "只有标题",
-                                                  "action": "submit"},
+                                                  "intent": "submit"},
                                    files=NO_FILE)
     assert response.status_code == 400
     for field in ("domain_id", "bottleneck", "state_of_art", "target_indicators", "application_scenario",
@@ -259,7 +261,7 @@ async def test_edit_a_draft_and_submit_it(client, submitter):
     assert fresh.title == "新标题" and fresh.status == NeedStatus.DRAFT
     entry = await AuditEntry.get(action="need.update", object_id=str(need.id))
     assert "title" in entry.after["fields"]
-    data["action"] = "submit"
+    data["intent"] = "submit"
     response = await client.submit(f"/needs/{need.id}/edit", data, files=NO_FILE)
     assert response.status_code == 303 and response.headers["location"] == f"/needs/{need.id}"
     assert (await Need.get(id=need.id)).status == NeedStatus.SUBMITTED
