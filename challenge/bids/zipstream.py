@@ -55,7 +55,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
 def safe_component(text: str, fallback: str = "file") -> str:
     """One path component that is safe to extract anywhere: no separators, no control or
     reserved characters, no leading dots or spaces, not too long."""
-    text = unicodedata.normalize("NFC", text)
+    text = re.split(r"[\\/]", unicodedata.normalize("NFC", text))[-1]
     text = _UNSAFE.sub("_", text).strip().lstrip(".").strip()
     if len(text) > 120:
         stem, dot, extension = text.rpartition(".")

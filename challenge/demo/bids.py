@@ -207,11 +207,13 @@ async def _as_published(challenge: Challenge):
     status = challenge.status
     if status != ChallengeStatus.PUBLISHED:
         await Challenge.filter(id=challenge.id).update(status=ChallengeStatus.PUBLISHED)
+        challenge.status = ChallengeStatus.PUBLISHED
     try:
         yield
     finally:
         if status != ChallengeStatus.PUBLISHED:
             await Challenge.filter(id=challenge.id).update(status=status)
+            challenge.status = status
 
 
 def _partners(names: list[str], ctx) -> list[PartnerInput]:
