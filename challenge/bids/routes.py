@@ -174,7 +174,7 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     target_ids = list(await AssessmentTarget.filter(challenge_id=challenge.id).values_list("id", flat=True))
     content = forms.parse_bid(form, target_ids)
     form.add_errors(parsed.errors)
-    action = form.get("action", "save")
+    action = form.get("intent", "save")
     action = action if action in forms.ACTIONS else "save"
     blanks = forms.blank_rows(form.data)
     uploads = _uploads(parsed.files)

@@ -87,7 +87,7 @@ async def test_other_organisation_gets_404_and_changes_nothing(client, world):
         assert response.status_code == 404, path
         assert world["bid"].title not in response.text
     b = world["bid"].id
-    for path, data in [(f"/bids/{b}/edit", {"title": "篡改", "action": "submit"}), (f"/bids/{b}/submit", {}),
+    for path, data in [(f"/bids/{b}/edit", {"title": "篡改", "intent": "submit"}), (f"/bids/{b}/submit", {}),
                        (f"/bids/{b}/withdraw", {"reason": "x"})]:
         response = await client.submit(path, data)
         assert response.status_code == 404, path

@@ -36,7 +36,7 @@ async def test_new_bid_form_and_draft(client):
     for target in await _targets(challenge):
         assert f'name="target-{target.id}-value"' in page.text
     response = await client.submit(f"/bids/new?challenge_id={challenge.id}",
-                                   {"title": "草稿一", "approach": "路线", "action": "save"}, files=NO_FILE)
+                                   {"title": "草稿一", "approach": "路线", "intent": "save"}, files=NO_FILE)
     assert response.status_code == 303
     bid = await Bid.get(challenge_id=challenge.id)
     assert response.headers["location"] == f"/bids/{bid.id}/edit"
@@ -66,7 +66,7 @@ async def test_rows_are_added_without_javascript(client):
     challenge = await make_challenge()
     bidder = await make_bidder()
     await client.login(bidder.email)
-    fields = {"title": "方案", "action": "add:partner", "blank-partner": "1", "partner-0-name": "甲公司",
+    fields = {"title": "方案", "intent": "add:partner", "blank-partner": "1", "partner-0-name": "甲公司",
               "partner-0-org_type": "enterprise", "partner-0-credit_code": credit_code()}
     response = await client.submit(f"/bids/new?challenge_id={challenge.id}", fields, files=NO_FILE)
     bid = await Bid.get(challenge_id=challenge.id)
@@ -76,7 +76,7 @@ async def test_rows_are_added_without_javascript(client):
     # One saved partner and two blank rows.
     assert 'value="甲公司"' in page.text and 'name="partner-2-name"' in page.text and 'name="partner-3-name"' not in page.text
     # Blank rows are ignored, removed rows dropped, the rest renumbered.
-    fields = {"title": "方案", "action": "save",
+    fields = {"title": "方案", "intent": "save",
               "member-0-name": "", "member-3-name": "李四", "member-5-name": "王五", "member-5-remove": "1",
               "milestone-1-title": "中试", "milestone-1-due_date": "2027-01-31",
               "budget-4-item": "设备", "budget-4-own": "1,200.5", "budget-4-requested": "300"}
@@ -98,7 +98,7 @@ async def test_bad_input_is_kept_and_nothing_saved(client):
     await client.submit(f"/bids/new?challenge_id={challenge.id}", {"title": "原标题"}, files=NO_FILE)
     bid = await Bid.get(challenge_id=challenge.id)
     bad_code = credit_code()[:-1] + "I"
-    fields = {"title": "新标题", "action": "save", "partner-0-name": "乙公司", "partner-0-org_type": "enterprise",
+    fields = {"title": "新标题", "intent": "save", "partner-0-name": "乙公司", "partner-0-org_type": "enterprise",
               "partner-0-credit_code": bad_code, "milestone-0-title": "节点", "milestone-0-due_date": "2027-13-01",
               "budget-0-item": "设备", "budget-0-own": "-5", "budget-0-requested": "abc",
               "member-0-name": "张三", "member-0-email": "not-an-email"}
@@ -224,7 +224,7 @@ async def test_attachment_delete_from_form_keeps_version_file(client, settings):
     bid, bidder, version = await make_submitted(settings)
     await client.login(bidder.email)
     attachment = await Attachment.get(owner_type="bid", owner_id=bid.id)
-    fields = {"title": "联合攻关方案", "action": "save", "delete_attachment": str(attachment.id)}
+    fields = {"title": "联合攻关方案", "intent": "save", "delete_attachment": str(attachment.id)}
     assert (await client.submit(f"/bids/{bid.id}/edit", fields, files=NO_FILE)).status_code == 303
     assert not await Attachment.filter(id=attachment.id).exists()
     # The file of version 1 stays downloadable from the receipt.

@@ -78,7 +78,7 @@ async def test_body_without_closing_boundary_saves_nothing(client, settings, dra
     bid, _fields = draft
     before = await state(bid.id)
     token = await client.csrf()
-    body = (part("csrf_token", token.encode()) + part("title", "被截断的请求".encode()) + part("action", b"save")
+    body = (part("csrf_token", token.encode()) + part("title", "被截断的请求".encode()) + part("intent", b"save")
             + part("file-proposal", PDF + b"\0" * 100_000, filename="half.pdf"))  # no closing boundary
     response = await client.post(f"/bids/{bid.id}/edit", content=body,
                                  headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
@@ -94,7 +94,7 @@ async def test_stream_that_fails_midway_leaves_no_file_and_no_change(client, set
     seen_partial = []
 
     async def body():
-        yield part("csrf_token", token.encode()) + part("title", "中途失败".encode()) + part("action", b"save")
+        yield part("csrf_token", token.encode()) + part("title", "中途失败".encode()) + part("intent", b"save")
         yield part("file-proposal", PDF, filename="big.pdf")
         for _ in range(3):
             yield b"\0" * MB
@@ -113,7 +113,7 @@ async def test_client_disconnect_midway_leaves_no_file_and_no_change(client, app
     bid, _fields = draft
     before = await state(bid.id)
     token = await client.csrf()
-    chunks = [part("csrf_token", token.encode()) + part("title", "断开".encode()) + part("action", b"save")
+    chunks = [part("csrf_token", token.encode()) + part("title", "断开".encode()) + part("intent", b"save")
               + part("file-proposal", PDF, filename="half.pdf"), b"\0" * (2 * MB), b"\0" * (2 * MB)]
     messages = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
     messages.append({"type": "http.disconnect"})

@@ -75,7 +75,7 @@ def form_fields(challenge_targets, *, title: str = "联合攻关方案", partner
                 action: str = "save", extra: dict | None = None) -> dict:
     """The fields of a complete bid form as a browser would post them."""
     data = {
-        "action": action,
+        "intent": action,
         "title": title,
         "approach": "技术路线",
         "foundation": "已有基础",
