@@ -38,13 +38,31 @@ def describe_value(name: str, value) -> str:
     if name == "allowed_regions":
         return "、".join(regions.name(v) for v in value)
     if name == "targets":
-        return "\n".join(f"{i}. {t['name']}：{t['target_value']} {t['unit']}".rstrip()
-                         + (f"（{t['verification']}）" if t.get("verification") else "")
-                         for i, t in enumerate(value, start=1))
+        return "\n".join(_target_lines(value))
     return str(value)
 
 
+def _target_lines(targets: list[dict]) -> list[str]:
+    return [f"{i}. {t['name']}：{t['target_value']} {t['unit']}".rstrip()
+            + (f"（{t['verification']}）" if t.get("verification") else "")
+            for i, t in enumerate(targets, start=1)]
+
+
+def _describe_targets(before: list[dict], after: list[dict]) -> tuple[str, str]:
+    """Only the targets that changed, were added or were removed: the rest reads as noise."""
+    old, new = _target_lines(before or []), _target_lines(after or [])
+    removed = [line for line in old if line not in new]
+    added = [line for line in new if line not in old]
+    return "\n".join(removed) or _("（无）"), "\n".join(added) or _("（删除）")
+
+
 def describe_changes(amendment: Amendment) -> list[dict]:
-    return [{"field": c["field"], "label": _(FIELD_LABELS.get(c["field"], c["field"])),
-             "before": describe_value(c["field"], c["before"]), "after": describe_value(c["field"], c["after"])}
-            for c in amendment.changes]
+    rows = []
+    for change in amendment.changes:
+        name = change["field"]
+        if name == "targets":
+            before, after = _describe_targets(change["before"], change["after"])
+        else:
+            before, after = describe_value(name, change["before"]), describe_value(name, change["after"])
+        rows.append({"field": name, "label": _(FIELD_LABELS.get(name, name)), "before": before, "after": after})
+    return rows

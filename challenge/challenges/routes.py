@@ -71,6 +71,7 @@ async def challenge_detail(request: Request):
     now = now_utc()
     await challenge.fetch_related("domain", "issuers", "needs", "targets", "criteria", "stages", "amendments")
     questions = await Question.filter(challenge=challenge).order_by("created_at", "id")
+    race_teams = await services.teams_in_race(challenge) if challenge.mechanism == Mechanism.HORSE_RACE else []
     amendments = sorted(challenge.amendments, key=lambda a: a.version, reverse=True)
     organiser = permissions.is_organiser(user)
     return render(request, "challenges/detail.html", {
@@ -90,7 +91,7 @@ async def challenge_detail(request: Request):
         "is_organiser": organiser,
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status] if s != ChallengeStatus.PUBLISHED]
         if organiser else [],
-        "question_form": Form(), "region_name": regions.name,
+        "question_form": Form(), "region_name": regions.name, "race_teams": race_teams,
         "org_type_labels": {t.value: t.label for t in OrgType},
     })
 
@@ -148,7 +149,7 @@ async def _form_context(form, *, challenge: Challenge | None, action: str = "") 
     linked = form.getlist("need_ids")
     linked_ids = [int(v) for v in linked if v.isdigit()]
     needs = await (Need.filter(Q(status=NeedStatus.ACCEPTED) | Q(id__in=linked_ids))
-                   .select_related("organisation", "domain").order_by("-id"))
+                   .select_related("organisation", "domain").prefetch_related("challenges").order_by("-id"))
     return {
         "form": form, "challenge": challenge, "rows": forms.rows_to_render(form, action),
         "needs": needs, "organisations": await Organisation.filter(status=OrgStatus.APPROVED).order_by("name"),

@@ -546,6 +546,15 @@ def visible_questions(questions: list[Question], user: User | None) -> list[Ques
     return [q for q in questions if q.is_answered or (user is not None and q.asked_by_id == user.id)]
 
 
+async def teams_in_race(challenge: Challenge) -> list[str]:
+    """Lead organisations of a horse race still in it: advanced past a stage gate, or the winners."""
+    if challenge.mechanism != Mechanism.HORSE_RACE:
+        return []
+    bids = await (Bid.filter(challenge_id=challenge.id, status__in=[BidStatus.ADVANCED, BidStatus.WINNER])
+                  .select_related("lead_org").order_by("id"))
+    return [bid.lead_org.name for bid in bids]
+
+
 # -- lists --------------------------------------------------------------------------------------
 
 SORTS = {

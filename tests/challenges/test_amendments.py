@@ -142,6 +142,8 @@ async def test_amendment_form_and_public_before_after(client):
     assert "3,000 万元" in public.text and "4,000 万元" in public.text
     assert "1. 捕集能耗：≤2.2 GJ/tCO2（第三方检测）" in public.text
     assert "1. 捕集能耗：≤2.0 GJ/tCO2（第三方检测）" in public.text
+    notice = public.text.split('id="amendment-2"')[1].split("</article>")[0]
+    assert "捕集率" not in notice  # the unchanged target is not repeated
 
 
 async def test_amendment_form_errors_keep_input(client):

@@ -135,3 +135,16 @@ async def test_submitter_sees_no_bid_button(client):
     await client.login((await make_user(Role.SUBMITTER)).email)
     page = (await client.get(f"/challenges/{challenge.id}")).text
     assert "我要揭榜" not in page and "揭榜申报需使用揭榜方账户" in page
+
+
+async def test_horse_race_page_shows_the_teams_still_in_the_race(client):
+    from challenge.bids.models import BidStatus
+    from factories import make_bid, make_org
+
+    race = await make_published(mechanism=Mechanism.HORSE_RACE, title="钢铁行业氢冶金关键技术")
+    await make_bid(challenge=race, lead_org=await make_org(name="晋级的研究院"), status=BidStatus.ADVANCED)
+    await make_bid(challenge=race, lead_org=await make_org(name="评审中的大学"), status=BidStatus.IN_REVIEW)
+    await make_bid(challenge=race, lead_org=await make_org(name="出局的企业"), status=BidStatus.NOT_SELECTED)
+    page = (await client.get(f"/challenges/{race.id}")).text
+    teams = page.split("仍在赛程中的团队")[1].split("</section>")[0]
+    assert "晋级的研究院" in teams and "评审中的大学" not in page and "出局的企业" not in page
