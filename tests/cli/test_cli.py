@@ -24,20 +24,36 @@ from challenge.app import create_app
 from challenge.settings import Settings
 from conftest import PG_URL, Client, _asyncpg_dsn, _with_db
 
-BACKENDS = ["postgres"] if PG_URL else ["sqlite"]
+BACKEND = "postgres" if PG_URL else "sqlite"
 
 
 class Database:
     """A database the CLI works on, with raw SQL access for the test (as a person with psql would)."""
 
-    def __init__(self, backend: str, tmp_path: Path) -> None:
-        self.backend = backend
-        if backend == "sqlite":
-            self.path = tmp_path / "data" / "challenge.sqlite3"
+    def __init__(self, folder: Path) -> None:
+        self.backend = BACKEND
+        self.folder = folder
+        if self.backend == "sqlite":
+            self.path = folder / "data" / "challenge.sqlite3"
             self.url = f"sqlite:///{self.path}"
         else:
             self.name = f"cli_{uuid.uuid4().hex[:12]}"
             self.url = _with_db(PG_URL, self.name)
+
+    def create(self, template: "Database | None" = None) -> "Database":
+        """An empty database, or a copy of `template`."""
+        if self.backend == "sqlite":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if template is not None:
+                shutil.copy(template.path, self.path)
+        else:
+            source = f' TEMPLATE "{template.name}"' if template is not None else ""
+            asyncio.run(_admin(f'CREATE DATABASE "{self.name}"{source}'))
+        return self
+
+    def drop(self) -> None:
+        if self.backend == "postgres":
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
     def query(self, sql: str, *args):
         if self.backend == "sqlite":
@@ -52,14 +68,6 @@ class Database:
         finally:
             await connection.close()
 
-    def create(self) -> None:
-        if self.backend == "postgres":
-            asyncio.run(_admin(f'CREATE DATABASE "{self.name}"'))
-
-    def drop(self) -> None:
-        if self.backend == "postgres":
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-
 
 async def _admin(sql: str) -> None:
     connection = await asyncpg.connect(_asyncpg_dsn(PG_URL))
@@ -69,21 +77,13 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request, tmp_path):
-    database = Database(request.param, tmp_path)
-    database.create()
-    yield database
-    database.drop()
-
-
-@pytest.fixture
-def cli(database, tmp_path):
+def runner(database: Database):
+    """Run `challenge ...` as a subprocess on `database`; checks the exit code unless expect=None."""
     command = shutil.which("challenge", path=str(Path(sys.executable).parent))
     base = [command] if command else [sys.executable, "-m", "challenge.cli"]
     env = {
         **os.environ,
-        "CHALLENGE_DATA_DIR": str(tmp_path / "data"),
+        "CHALLENGE_DATA_DIR": str(database.folder / "data"),
         "CHALLENGE_DATABASE_URL": database.url,
         "CHALLENGE_ARGON2_TIME_COST": "1",
         "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
@@ -97,6 +97,39 @@ def cli(database, tmp_path):
         return result
 
     return run
+
+
+@pytest.fixture
+def database(tmp_path):
+    database = Database(tmp_path).create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def cli(database):
+    return runner(database)
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory):
+    """`challenge demo` run once on a fresh database; each test works on a copy of it."""
+    template = Database(tmp_path_factory.mktemp("demo")).create()
+    first = runner(template)("demo").stdout
+    yield template, first
+    template.drop()
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    database = Database(tmp_path).create(template=demo_template[0])
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def demo_cli(demo_db):
+    return runner(demo_db)
 
 
 def tables(database: Database) -> set[str]:
@@ -119,14 +152,14 @@ def test_migrate_creates_the_schema_and_a_rerun_is_a_no_op(cli, database):
     assert database.query("SELECT app, name FROM tortoise_migrations ORDER BY id") == applied
 
 
-def test_demo_loads_once_and_the_audit_chain_verifies(cli, database):
-    first = cli("demo").stdout
+def test_demo_loads_once_and_the_audit_chain_verifies(demo_template, demo_db, demo_cli):
+    first = demo_template[1]
     assert "demo data loaded" in first and "admin@demo.cn" in first
-    users = database.query("SELECT email FROM \"user\" ORDER BY email")
+    users = demo_db.query("SELECT email FROM \"user\" ORDER BY email")
     assert ("admin@demo.cn",) in users and ("bidder@demo.cn",) in users
-    assert "nothing to do" in cli("demo").stdout
-    assert database.query("SELECT email FROM \"user\" ORDER BY email") == users
-    verified = cli("audit", "verify").stdout
+    assert "nothing to do" in demo_cli("demo").stdout
+    assert demo_db.query("SELECT email FROM \"user\" ORDER BY email") == users
+    verified = demo_cli("audit", "verify").stdout
     assert "audit chain intact" in verified
 
 
@@ -134,40 +167,36 @@ def _entries(database: Database) -> int:
     return database.query("SELECT count(*) FROM audit_entry")[0][0]
 
 
-def test_audit_verify_names_an_edited_entry(cli, database):
-    cli("demo")
-    assert _entries(database) >= 5
-    database.query("UPDATE audit_entry SET note = $1 WHERE seq = 3", "改过的备注")
-    result = cli("audit", "verify", expect=1)
+def test_audit_verify_names_an_edited_entry(demo_cli, demo_db):
+    assert _entries(demo_db) >= 5
+    demo_db.query("UPDATE audit_entry SET note = $1 WHERE seq = 3", "改过的备注")
+    result = demo_cli("audit", "verify", expect=1)
     assert "seq=3" in result.stdout and "BROKEN" in result.stdout
 
 
-def test_audit_verify_names_an_edited_after_value(cli, database):
-    cli("demo")
-    before = database.query("SELECT after FROM audit_entry WHERE seq = 4")[0][0]
+def test_audit_verify_names_an_edited_after_value(demo_cli, demo_db):
+    before = demo_db.query("SELECT after FROM audit_entry WHERE seq = 4")[0][0]
     tampered = '{"status": "approved"}' if before != '{"status": "approved"}' else '{"status": "rejected"}'
-    if database.backend == "postgres":
-        database.query("UPDATE audit_entry SET after = $1::jsonb WHERE seq = 4", tampered)
+    if demo_db.backend == "postgres":
+        demo_db.query("UPDATE audit_entry SET after = $1::jsonb WHERE seq = 4", tampered)
     else:
-        database.query("UPDATE audit_entry SET after = $1 WHERE seq = 4", tampered)
-    result = cli("audit", "verify", expect=1)
+        demo_db.query("UPDATE audit_entry SET after = $1 WHERE seq = 4", tampered)
+    result = demo_cli("audit", "verify", expect=1)
     assert "seq=4" in result.stdout
 
 
-def test_audit_verify_detects_a_deleted_middle_entry(cli, database):
-    cli("demo")
-    total = _entries(database)
-    database.query("DELETE FROM audit_entry WHERE seq = 3")
-    result = cli("audit", "verify", expect=1)
+def test_audit_verify_detects_a_deleted_middle_entry(demo_cli, demo_db):
+    total = _entries(demo_db)
+    demo_db.query("DELETE FROM audit_entry WHERE seq = 3")
+    result = demo_cli("audit", "verify", expect=1)
     assert "seq=3" in result.stdout and "missing" in result.stdout
-    assert _entries(database) == total - 1
+    assert _entries(demo_db) == total - 1
 
 
-def test_audit_verify_detects_a_rehashed_entry(cli, database):
+def test_audit_verify_detects_a_rehashed_entry(demo_cli, demo_db):
     """Recomputing the edited row's own hash is not enough: the next entry's link breaks."""
-    cli("demo")
-    database.query("UPDATE audit_entry SET hash = $1 WHERE seq = 3", "f" * 64)
-    result = cli("audit", "verify", expect=1)
+    demo_db.query("UPDATE audit_entry SET hash = $1 WHERE seq = 3", "f" * 64)
+    result = demo_cli("audit", "verify", expect=1)
     assert "seq=3" in result.stdout
 
 
