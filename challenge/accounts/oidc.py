@@ -167,6 +167,8 @@ async def sign_in_with_oidc(*, issuer: str, subject: str, email: str, email_veri
     async with in_transaction():
         user = await User.get_or_none(email=email)
         if user is not None:
+            if not user.is_active:
+                raise DomainError(_("该账户已停用，请联系平台管理员。"))
             if user.oidc_subject:
                 raise DomainError(_("该邮箱的账户已关联另一个统一身份认证账号，请联系平台管理员。"))
             linked = await User.filter(id=user.id, oidc_subject__isnull=True).update(oidc_subject=subject)

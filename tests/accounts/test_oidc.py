@@ -173,6 +173,13 @@ async def test_deactivated_account_cannot_sign_in(sso, provider):
     response = await sign_in_via_provider(sso, provider, "sub-gone", email="gone@example.cn", email_verified=True)
     assert response.status_code == 400 and "已停用" in response.text
     assert (await sso.get("/account")).status_code == 303
+    # Nor is a deactivated account linked to a new subject through its e-mail.
+    dormant = await make_user(Role.BIDDER, email="dormant@example.cn", is_active=False)
+    response = await sign_in_via_provider(sso, provider, "sub-dormant", email="dormant@example.cn", email_verified=True)
+    assert response.status_code == 400 and "已停用" in response.text
+    await dormant.refresh_from_db()
+    assert dormant.oidc_subject is None
+    assert not await AuditEntry.filter(action="user.oidc_link").exists()
 
 
 async def test_next_is_kept_and_only_local(sso, provider):
