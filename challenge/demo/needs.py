@@ -290,8 +290,7 @@ async def load(ctx, settings) -> None:
         await services.set_need_status(need=need, status=NeedStatus.SUBMITTED, actor=filer, now=submitted_at)
         if final == "resubmitted":
             await services.set_need_status(need=need, status=NeedStatus.RETURNED, actor=admin, reason=reason)
-            need.target_indicators += "\n4. 示范园区范围：南京江北新材料科技园核心区 12 平方公里。"
-            content.target_indicators = need.target_indicators
+            content.target_indicators += "\n4. 示范园区范围：南京江北新材料科技园核心区 12 平方公里。"
             await services.save_need(actor=filer, need=need, content=content)
             await services.set_need_status(need=need, status=NeedStatus.SUBMITTED, actor=filer)
         elif final == NeedStatus.MERGED:

@@ -18,11 +18,11 @@ from challenge.files.uploads import receive_upload
 from challenge.needs import permissions, services
 from challenge.needs.forms import (
     MAX_ID,
-    parse_id,
     campaign_form_data,
     need_form_data,
     parse_campaign,
     parse_filters,
+    parse_id,
     parse_need,
     parse_screening,
 )
@@ -138,7 +138,7 @@ async def index(request: Request):
         "is_organiser": user.is_organiser,
         "sort_url": sort_url,
         "sort_state": sort_state,
-        "sort_options": [("-created", _("最新提交")), ("-updated", _("最近更新")), ("-cofunding", _("配套资金从高到低")),
+        "sort_options": [("-created", _("最新创建")), ("-updated", _("最近更新")), ("-cofunding", _("配套资金从高到低")),
                          ("title", _("需求名称"))],
         "export_query": export_query,
         "campaign_state": permissions.campaign_state,

@@ -364,7 +364,7 @@ async def _notify_status(*, need: Need, campaign: Campaign, status: NeedStatus, 
                          target: Need | None, resubmission: bool) -> None:
     link = need_link(need)
     if status == NeedStatus.SUBMITTED:
-        organisation = await need.organisation
+        organisation = await Organisation.get(id=need.organisation_id)
         subject = (_("技术需求已修改并重新提交：%(title)s", title=need.title) if resubmission
                    else _("新的技术需求待筛选：%(title)s", title=need.title))
         body = _("%(org)s 在“%(campaign)s”中提交了技术需求《%(title)s》，请及时筛选。",
@@ -452,6 +452,13 @@ ACTION_LABELS = {
 }
 
 
+RESUBMIT_LABEL = N_("修改后重新提交")
+
+
+def _is_resubmission(entry: AuditEntry) -> bool:
+    return entry.action == "need.submit" and (entry.before or {}).get("status") == NeedStatus.RETURNED.value
+
+
 @dataclass
 class HistoryItem:
     at: datetime
@@ -476,7 +483,7 @@ async def need_history(need: Need) -> list[HistoryItem]:
             at=entry.at,
             who=actor.name if actor else (_("系统") if entry.actor_id is None else _("已删除的用户")),
             organisation=actor.organisation.name if actor and actor.organisation else "",
-            what=_(ACTION_LABELS.get(entry.action, entry.action)),
+            what=_(RESUBMIT_LABEL) if _is_resubmission(entry) else _(ACTION_LABELS.get(entry.action, entry.action)),
             status_before=_status(entry.before),
             status_after=_status(entry.after),
             reason=entry.note if entry.action in {"need.return", "need.reject", "need.accept", "need.merge"} else "",

@@ -22,6 +22,12 @@ async def organiser(client):
     return user
 
 
+async def test_needs_without_a_slash_is_the_entry_point(client, organiser):
+    response = await client.get("/needs", follow_redirects=True)
+    assert response.status_code == 200 and str(response.url).endswith("/needs/")
+    assert "征集批次管理" in response.text and "/needs/export.xlsx" in response.text
+
+
 async def test_submitters_see_their_organisations_needs_only(client):
     submitter = await make_submitter()
     colleague_need = await make_complete_need(organisation=submitter.organisation, title="本单位草稿")

@@ -231,7 +231,7 @@ async def test_resubmission_clears_the_old_reason(db):
     fresh = await Need.get(id=need.id)
     assert fresh.status == NeedStatus.SUBMITTED and fresh.status_reason == ""
     history = await services.need_history(need)
-    assert [item.what for item in history] == ["退回修改", "提交需求"]
+    assert [item.what for item in history] == ["退回修改", "修改后重新提交"]
     assert history[0].reason == "补充指标" and history[0].who == organiser.name
 
 
