@@ -10,6 +10,7 @@ from challenge.accounts.models import Organisation, OrgStatus, OrgType, Role
 from challenge.bids import forms, permissions, services
 from challenge.bids.models import (
     ATTACHMENT_LIMITS,
+    EDITABLE_BID_STATES,
     MANAGED_BID_STATES,
     AttachmentCategory,
     Bid,
@@ -228,7 +229,9 @@ async def bid_detail(request: Request):
     versions = (await services.versions_by_bid([bid.id]))[bid.id]
     latest = await BidVersion.get_or_none(bid_id=bid.id, version=bid.current_version) if bid.current_version else None
     own = permissions.is_own_bid(user, bid)
-    if own:
+    # The bidder works on the working copy, everyone else sees (and a settled bid shows) what was submitted.
+    show_draft = own and (latest is None or (bid.has_unsubmitted_changes and bid.status in EDITABLE_BID_STATES))
+    if show_draft:
         copy = await services.working_copy(bid, bid.challenge)
         content = services.snapshot(copy)
         totals = copy.totals
@@ -242,6 +245,7 @@ async def bid_detail(request: Request):
         "bid": bid,
         "challenge": bid.challenge,
         "own": own,
+        "show_draft": show_draft,
         "content": content,
         "totals": totals,
         "problems": problems,
