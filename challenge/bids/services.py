@@ -568,6 +568,18 @@ def verify_version(version: BidVersion) -> bool:
             and canonical_json(json.loads(version.document)) == version.document)
 
 
+async def verify_all_versions(batch: int = 500) -> tuple[int, list[BidVersion]]:
+    """Recompute every version's hash, in batches: (versions checked, those that do not match)."""
+    checked, broken, last_id = 0, [], 0
+    while rows := await BidVersion.filter(id__gt=last_id).order_by("id").limit(batch):
+        for row in rows:
+            checked += 1
+            if not verify_version(row):
+                broken.append(row)
+        last_id = rows[-1].id
+    return checked, broken
+
+
 def version_content(version: BidVersion) -> dict:
     return json.loads(version.document)
 

@@ -272,3 +272,13 @@ async def test_attachment_limits_per_category(db, settings):
     with pytest.raises(DomainError):
         await services.add_attachments(bid=bid, actor=bidder, uploads=[await proposal_upload(storage)], storage=storage)
     assert await Attachment.filter(owner_type="bid", owner_id=bid.id).count() == 3
+
+
+async def test_verify_all_versions_finds_a_tampered_document(db, settings):
+    bid, bidder, first = await make_submitted(settings)
+    await services.submit_bid(bid=bid, actor=bidder)
+    assert await services.verify_all_versions(batch=1) == (2, [])
+    # A direct database edit (outside the model, which refuses it) is detected.
+    await BidVersion.filter(id=first.id).update(document=first.document.replace("张三", "李四"))
+    checked, broken = await services.verify_all_versions()
+    assert checked == 2 and [v.id for v in broken] == [first.id]
