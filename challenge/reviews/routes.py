@@ -8,9 +8,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from challenge.accounts.models import Organisation, OrgStatus, Role, User
-from challenge.bids.models import Bid
 from challenge.catalog.models import Domain
-from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, RubricCriterion, Stage
+from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
 from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import download_response
@@ -34,7 +33,7 @@ from challenge.reviews.models import (
     Score,
     StageResult,
 )
-from challenge.web.auth import require_organiser, require_role, require_user
+from challenge.web.auth import require_organiser, require_role
 from challenge.web.flash import flash
 from challenge.web.forms import Form
 from challenge.web.http import redirect
@@ -393,8 +392,10 @@ async def chair_export(request: Request):
 
 async def manage_index(request: Request):
     require_organiser(request)
-    challenges = await Challenge.filter(status__in=REVIEW_CHALLENGE_STATES).prefetch_related("stages").order_by(
-        "-id")
+    now = now_utc()
+    challenges = await Challenge.filter(
+        Q(status__in=REVIEW_CHALLENGE_STATES) | Q(status=ChallengeStatus.PUBLISHED, closes_at__lte=now)
+    ).prefetch_related("stages").order_by("-id")
     panels = await Panel.filter(challenge_id__in=[c.id for c in challenges]).select_related("stage").order_by("id")
     progress = await services.panel_progress([p.id for p in panels])
     by_challenge: dict[int, list] = {}
@@ -404,9 +405,13 @@ async def manage_index(request: Request):
             for status, n in counts.items():
                 totals[status] += n
         by_challenge.setdefault(panel.challenge_id, []).append({"panel": panel, "totals": totals})
+    formable = {
+        c.id for c in challenges
+        if services.can_form_panel(c, None, now) or any(services.can_form_panel(c, s, now) for s in c.stages)
+    }
     return render(request, "reviews/manage_index.html", {
         "challenges": challenges, "panels": by_challenge, "statuses": list(AssignmentStatus),
-        "horse_race": Mechanism.HORSE_RACE,
+        "now": now, "formable": formable,
     })
 
 
@@ -461,7 +466,7 @@ async def _pool_with_conflicts(challenge: Challenge) -> list[dict]:
 async def panel_new(request: Request):
     user = require_organiser(request)
     challenge = await Challenge.get_or_none(id=_int(request, "challenge_id"))
-    if challenge is None or challenge.status not in REVIEW_CHALLENGE_STATES:
+    if challenge is None or challenge.shown_status(now_utc()) not in REVIEW_CHALLENGE_STATES:
         raise HTTPException(404)
     stages = await Stage.filter(challenge=challenge).order_by("position", "id")
     pool = await _pool_with_conflicts(challenge)

@@ -312,16 +312,21 @@ async def recheck_expert(*, expert: User, actor: User | None = None) -> list:
 
 # -- panels -------------------------------------------------------------------------------------
 
+def can_form_panel(challenge: Challenge, stage: Stage | None = None, now=None) -> bool:
+    """After the bid window (a published challenge whose window passed counts as closed)."""
+    allowed = STAGE_PANEL_CHALLENGE_STATES if stage is not None else PANEL_CHALLENGE_STATES
+    return challenge.shown_status(now or now_utc()) in allowed
+
+
 def panel_bid_states(stage: Stage | None) -> list[BidStatus]:
     return RACE_BID_STATES if stage is not None else REVIEWABLE_BID_STATES
 
 
 async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, member_ids: list[int],
                        chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User) -> Panel:
-    allowed = STAGE_PANEL_CHALLENGE_STATES if stage is not None else PANEL_CHALLENGE_STATES
-    if challenge.status not in allowed:
+    if not can_form_panel(challenge, stage):
         raise InvalidTransition(_("榜单当前状态为“%(status)s”，不能组建评审专家组（申报截止后方可评审）",
-                                  status=challenge.status.label))
+                                  status=challenge.shown_status(now_utc()).label))
     if stage is not None and stage.challenge_id != challenge.id:
         raise DomainError(_("所选阶段不属于该榜单"), field="stage")
     if await Panel.filter(challenge=challenge, stage=stage).exists():

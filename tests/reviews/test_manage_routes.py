@@ -83,13 +83,20 @@ async def test_panel_form_errors_keep_input(client):
 
 async def test_panels_only_after_the_bid_window(client):
     organiser = await make_organiser()
-    challenge, bids, experts = await _pool(status=ChallengeStatus.PUBLISHED)
+    challenge, bids, experts = await _pool(status=ChallengeStatus.PUBLISHED, closes_at=now_utc() + timedelta(days=1))
     await client.login(organiser.email)
     assert (await client.get(f"/review/manage/challenges/{challenge.id}/panels/new")).status_code == 404
     response = await client.submit(f"/review/manage/challenges/{challenge.id}/panels/new",
                                    _panel_form(experts, experts[0]))
     assert response.status_code == 404 and not await Panel.exists()
     assert (await client.get("/review/manage/challenges/999999/panels/new")).status_code == 404
+    # Once the window has passed, a published challenge counts as closed (before `close-expired` runs).
+    challenge.closes_at = now_utc() - timedelta(minutes=1)
+    await challenge.save()
+    assert challenge.title in (await client.get("/review/manage")).text
+    response = await client.submit(f"/review/manage/challenges/{challenge.id}/panels/new",
+                                   _panel_form(experts, experts[0]))
+    assert response.status_code == 303 and await Panel.filter(challenge=challenge).exists()
 
 
 async def test_proposal_adjustment_and_confirmation(client, make_client):
