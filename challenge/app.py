@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -94,6 +94,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """The client left mid-request (a cancelled upload): nobody reads this, and it is no server error."""
+    return Response(status_code=400)
+
+
 async def csrf_rejected(request: Request) -> Response:
     return error_page(request, 403, _("页面已过期或来源无法验证，请返回上一页刷新后重试。"))
 
@@ -172,6 +177,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             DomainError: domain_error,
             UploadTooLarge: upload_too_large,
             BadUpload: bad_upload,
+            ClientDisconnect: client_gone,
             Exception: server_error,
         },
     )

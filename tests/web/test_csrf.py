@@ -9,13 +9,8 @@ import hashlib
 
 import httpx
 import pytest
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from challenge.accounts.models import Role
-from challenge.files.services import store_blobs
-from challenge.files.uploads import receive_upload
 from factories import make_bid, make_challenge, make_need, make_org, make_user
 from factories.web import changed_tables, post_paths, snapshot
 
@@ -103,20 +98,6 @@ def multipart(parts: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, 
             chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-@pytest.fixture
-def upload_route(app, settings):
-    """A test-only upload route on the real app (behind its real middleware): never in the product."""
-
-    async def upload(request: Request):
-        parsed = await receive_upload(request, request.app.state.storage, max_bytes=settings.max_upload_bytes,
-                                      allowed=settings.allowed_upload_types)
-        stored = await store_blobs(request.app.state.storage, parsed.files)
-        return JSONResponse({"form": dict(parsed.form), "sha256": [blob.sha256 for _, blob in stored]})
-
-    app.router.routes.insert(0, Route("/_test/upload", upload, methods=["POST"]))
-    return "/_test/upload"
 
 
 async def test_multipart_token_as_the_first_part_works(client, world, upload_route):
