@@ -20,6 +20,7 @@ from challenge.challenges.models import (
     Mechanism,
     Question,
 )
+from challenge.enums import N_
 from challenge.errors import DomainError
 from challenge.needs.models import Need, NeedStatus
 from challenge.web.auth import current_user, require_organiser, require_user
@@ -32,7 +33,9 @@ from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
 
-PUBLISH_REFUSED = "榜单未发布，也未保存本次修改。请先解决以下问题："
+PUBLISH_REFUSED = N_("榜单未发布，也未保存本次修改。请先解决以下问题：")
+# What the challenge page offers; review, notice and delivery move the rest through their own services.
+PAGE_TRANSITIONS = {ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.CANCELLED}
 
 
 async def _challenge_or_404(request: Request) -> Challenge:
@@ -89,8 +92,9 @@ async def challenge_detail(request: Request):
         "can_edit": permissions.can_edit_challenge(user, challenge),
         "can_amend": permissions.can_amend_challenge(user, challenge),
         "is_organiser": organiser,
-        "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status] if s != ChallengeStatus.PUBLISHED]
-        if organiser else [],
+        "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
+                        if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
+                        and (s != ChallengeStatus.CLOSED or challenge.window_passed(now))] if organiser else [],
         "question_form": Form(), "region_name": regions.name, "race_teams": race_teams,
         "org_type_labels": {t.value: t.label for t in OrgType},
     })
@@ -226,9 +230,9 @@ async def change_status(request: Request):
     actor = require_organiser(request)
     challenge = await _challenge_or_404(request)
     form = Form(await request.form())
-    status = form.choice("status", list(ChallengeStatus))
+    status = form.choice("status", list(PAGE_TRANSITIONS))
     if status is None:
-        flash(request, _("请选择要变更的状态"), "error")
+        flash(request, _("请选择要变更的状态；评审、公示和验收的状态由相应流程变更"), "error")
         return redirect(f"/challenges/{challenge.id}")
     try:
         await services.set_challenge_status(challenge=challenge, status=status, actor=actor,

@@ -151,5 +151,15 @@ async def test_status_route_refuses_a_bad_jump(client):
     await client.login(organiser.email)
     response = await client.submit(f"/challenges/{challenge.id}/status", {"status": "announced"})
     page = await client.get(response.headers["location"])
-    assert "不能变更为" in page.text
+    assert "评审、公示和验收的状态由相应流程变更" in page.text
+    response = await client.submit(f"/challenges/{challenge.id}/status", {"status": "closed"})
+    page = await client.get(response.headers["location"])
+    assert "揭榜截止时间未到" in page.text
     assert (await Challenge.get(id=challenge.id)).status == ChallengeStatus.PUBLISHED
+    assert "变更为：已截止" not in page.text  # not offered before the window passes
+    await Challenge.filter(id=challenge.id).update(closes_at=now_utc() - timedelta(minutes=1))
+    page = await client.get(f"/challenges/{challenge.id}")
+    assert "变更为：已截止" in page.text
+    response = await client.submit(f"/challenges/{challenge.id}/status", {"status": "published"})
+    page = await client.get(response.headers["location"])
+    assert "不能变更为" in page.text
