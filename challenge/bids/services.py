@@ -203,7 +203,11 @@ async def _store(storage, uploads: list[NewFile]) -> list[StoredFile]:
 
 
 async def _consortium_key(bid: Bid) -> tuple[frozenset, frozenset]:
-    return frozenset(await consortium_org_ids(bid)), frozenset(await member_user_ids(bid))
+    """Everything the conflict rules look at: partners (registered or by name and code) and members."""
+    partners = await BidPartner.filter(bid_id=bid.id).values_list("organisation_id", "name", "credit_code")
+    members = await TeamMember.filter(bid_id=bid.id).values_list("user_id", "name", "email", "contact",
+                                                                 "organisation_name")
+    return frozenset(partners), frozenset(members)
 
 
 async def _resolve_partners(bid: Bid, lead: Organisation, content: BidContent) -> list[dict]:
