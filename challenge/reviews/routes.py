@@ -13,7 +13,7 @@ from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriter
 from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import download_response
-from challenge.reviews import aggregation, exports, forms, permissions, queries, services
+from challenge.reviews import aggregation, blind, exports, forms, permissions, queries, services
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -260,7 +260,7 @@ async def decline(request: Request):
         except DomainError as error:
             flash(request, error.message, "error")
             return redirect(f"/review/assignments/{assignment.id}")
-        flash(request, _("已拒绝评审%(code)s，项目管理办公室将安排其他专家", code=entry.code))
+        flash(request, _("已拒绝评审%(code)s，项目管理办公室将安排其他专家", code=blind.label(entry.code)))
         return redirect("/review/")
     flash(request, _("请说明拒绝的原因"), "error")
     return redirect(f"/review/assignments/{assignment.id}#decline")
@@ -405,9 +405,11 @@ async def manage_index(request: Request):
             for status, n in counts.items():
                 totals[status] += n
         by_challenge.setdefault(panel.challenge_id, []).append({"panel": panel, "totals": totals})
+    taken = {(p.challenge_id, p.stage_id) for p in panels}
     formable = {
         c.id for c in challenges
-        if services.can_form_panel(c, None, now) or any(services.can_form_panel(c, s, now) for s in c.stages)
+        if any(services.can_form_panel(c, stage, now) and (c.id, stage.id if stage else None) not in taken
+               for stage in [None, *c.stages])
     }
     return render(request, "reviews/manage_index.html", {
         "challenges": challenges, "panels": by_challenge, "statuses": list(AssignmentStatus),
@@ -565,8 +567,9 @@ async def _assign_context(panel: Panel, form: Form) -> dict:
         rows.append({
             "entry": entry, "assignments": per_bid.get(entry.bid_id, []), "active": len(active),
             "excluded": excluded,
-            "choices": [(m.expert_id, f"{m.expert.name}（{loads.get(m.expert_id, 0)}）") for m in members
-                        if m.expert_id not in taken],
+            "choices": [(m.expert_id, f"{m.expert.name}（{loads.get(m.expert_id, 0)}）"
+                         + (_("· 存在利益冲突") if (m.expert_id, entry.bid_id) in pairs else ""))
+                        for m in members if m.expert_id not in taken],
         })
     return {
         "panel": panel, "challenge": panel.challenge, "rows": rows, "k": panel.challenge.experts_per_bid,

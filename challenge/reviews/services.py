@@ -495,8 +495,11 @@ async def add_assignment(*, panel: Panel, bid_id: int, expert_id: int, actor: Us
     status = AssignmentStatus.ASSIGNED if panel.status == PanelStatus.REVIEWING else AssignmentStatus.PROPOSED
     async with in_transaction():
         if existing is None:
-            item = await Assignment.create(panel=panel, bid_id=bid_id, expert_id=expert_id,
-                                           status=AssignmentStatus.PROPOSED)
+            try:
+                item = await Assignment.create(panel=panel, bid_id=bid_id, expert_id=expert_id,
+                                               status=AssignmentStatus.PROPOSED)
+            except IntegrityError:
+                raise DomainError(_("该专家已分配到此申报"), field="expert") from None
             await record(actor=actor, action="review.add", obj=item,
                          after={"bid_id": bid_id, "expert_id": expert_id, "panel_id": panel.id})
             if status != AssignmentStatus.PROPOSED:
@@ -636,6 +639,8 @@ async def save_scores(*, assignment: Assignment, criteria: list[RubricCriterion]
     if errors:
         raise DomainError(next(iter(errors.values())), errors=errors)
     async with in_transaction():
+        # Two tabs submitting at once: the second waits for the first, then finds the scores locked.
+        await _lock_editable(assignment)
         current = {s.criterion_id: s for s in await Score.filter(assignment=assignment)}
         to_create, to_update = [], []
         for criterion in criteria:
@@ -660,6 +665,14 @@ async def save_scores(*, assignment: Assignment, criteria: list[RubricCriterion]
             await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
                                         action="start")
     return assignment
+
+
+async def _lock_editable(assignment: Assignment) -> None:
+    """Lock the assignment's row (PostgreSQL) and re-read its status inside the transaction."""
+    row = await Assignment.filter(id=assignment.id).select_for_update().only("id", "status").first()
+    if row is None or row.status not in EDITABLE_ASSIGNMENT_STATES:
+        raise InvalidTransition(_("评分已提交并锁定；如需修改，请联系专家组组长退回"))
+    assignment.status = row.status
 
 
 async def _notify_if_panel_done(panel_id: int) -> None:
