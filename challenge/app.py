@@ -24,7 +24,7 @@ from challenge.errors import DomainError, NotFound, PermissionDenied
 from challenge.files.storage import make_storage
 from challenge.files.uploads import BadUpload, UploadTooLarge
 from challenge.mail.middleware import DeliverMailAfterResponse
-from challenge.mail.services import deliver_pending
+from challenge.mail import services as mail_services
 from challenge.needs import routes as needs
 from challenge.pages import routes as pages
 from challenge.reviews import routes as reviews
@@ -119,7 +119,7 @@ async def mail_delivery_loop(settings: Settings, interval: float = 60.0) -> None
     while True:
         await asyncio.sleep(interval)
         try:
-            await deliver_pending(settings)
+            await mail_services.deliver_pending(settings)
         except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
             log.exception("periodic mail delivery failed")
 
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
     """Build the app. `manage_orm=False` leaves the ORM to the caller (the tests' context)."""
     settings = settings or load_settings()
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    mail_services.configure(base_url=settings.base_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

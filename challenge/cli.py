@@ -1,6 +1,8 @@
 """The `challenge` console command."""
 
 import argparse
+import importlib
+import importlib.util
 import asyncio
 import getpass
 import sys
@@ -17,6 +19,9 @@ async def _with_orm(settings, work):
     """Run `work()` with the ORM initialised on the configured database."""
     from tortoise import Tortoise
 
+    from challenge.mail.services import configure as configure_mail
+
+    configure_mail(base_url=settings.base_url)
     async with TortoiseContext():
         await Tortoise.init(config=db.tortoise_config(settings))
         try:
@@ -113,6 +118,12 @@ def cmd_send_mail(args, settings) -> int:
     return 0 if not failed else 1
 
 
+AREAS_WITH_COMMANDS = [
+    area for area in ("needs", "challenges", "bids", "reviews")
+    if importlib.util.find_spec(f"challenge.{area}.commands") is not None
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="challenge", description="揭榜挂帅 · 赛马 platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("send-mail", help="deliver queued mail from the outbox")
     mail.add_argument("--limit", type=int, default=500)
     mail.set_defaults(func=cmd_send_mail)
+
+    # Each area may add subcommands in challenge/<area>/commands.py: register(subparsers, with_orm).
+    for area in AREAS_WITH_COMMANDS:
+        importlib.import_module(f"challenge.{area}.commands").register(sub, _with_orm)
     return parser
 
 

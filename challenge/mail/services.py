@@ -29,10 +29,23 @@ async def queue_mail(*, to: str, subject: str, body: str) -> OutboxMessage:
     return await OutboxMessage.create(to_address=to, subject=subject, body=body)
 
 
+_public_base_url = "http://127.0.0.1:8000"
+
+
+def configure(*, base_url: str) -> None:
+    """The public address put in front of in-app links in e-mails (set by the app and the CLI)."""
+    global _public_base_url
+    _public_base_url = base_url.rstrip("/")
+
+
+def absolute(link: str) -> str:
+    return f"{_public_base_url}{link}" if link.startswith("/") else link
+
+
 async def notify(*, user: User, subject: str, body: str = "", link: str = "", email: bool = True) -> None:
     await Notification.create(user=user, subject=subject, body=body, link=link)
     if email and user.email:
-        await queue_mail(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))
+        await queue_mail(to=user.email, subject=subject, body=body + (f"\n\n{absolute(link)}" if link else ""))
 
 
 def _message(settings: Settings, row: OutboxMessage) -> EmailMessage:

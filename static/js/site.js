@@ -68,7 +68,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const bar = form.querySelector("progress") || form.appendChild(document.createElement("progress"));
       bar.className = "progress"; bar.max = 100; bar.value = 0; bar.hidden = false;
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
+      // getAttribute: a control named "action" would shadow form.action.
+      xhr.open("POST", form.getAttribute("action") || window.location.href);
       xhr.setRequestHeader("X-CSRF-Token", data.get("csrf_token"));
       xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) bar.value = (e.loaded / e.total) * 100; });
       xhr.addEventListener("load", () => {
