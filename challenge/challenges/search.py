@@ -15,8 +15,9 @@ database searches it with substring matching backed by an index:
   term has three characters or more).
 
 The index is created without a migration by `ensure_search_index()`: idempotent, run lazily
-before the first search on each database connection, and again harmless at any time. A newly
-created SQLite index is rebuilt from the column, so rows written before it existed are found.
+before the first search on each database connection (once per process), and harmless at any
+time. The SQLite index is rebuilt from the column at that moment, so rows written while the
+triggers were absent (before the index existed, by a table rebuild, by a restore) are found.
 """
 
 import logging
@@ -80,12 +81,11 @@ async def ensure_search_index(connection=None) -> None:
         return
     dialect_name = connection.capabilities.dialect
     if dialect_name == "sqlite":
-        exists = await connection.execute_query_dict(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name=?", [FTS_TABLE])
         for statement in _SQLITE_STATEMENTS:
             await connection.execute_script(statement)
-        if not exists:
-            await connection.execute_script(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        # Rebuilt once per process from the column: rows written while the triggers were absent
+        # (before the index existed, by a migration that rebuilt the table, by a restore) are found.
+        await connection.execute_script(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
     elif dialect_name == "postgres":
         for statement in _PG_STATEMENTS:
             try:

@@ -98,3 +98,20 @@ async def test_public_search_page(client, catalogue):
     assert "高效低成本二氧化碳捕集技术" in titles(response.text)
     await Challenge.filter(id=catalogue["carbon"].id).update(status=ChallengeStatus.DRAFT)
     assert titles((await client.get("/challenges?q=二氧化碳")).text) == []
+
+
+async def test_index_is_rebuilt_when_rows_changed_behind_its_back(db):
+    from tortoise import connections
+
+    await make_published()
+    assert await found("二氧化碳捕集") == {"高效低成本二氧化碳捕集技术"}
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "sqlite":
+        return
+    # As a table rebuild or a restore would: the triggers are gone while a row changes.
+    for name in ("ai", "ad", "au"):
+        await connection.execute_script(f"DROP TRIGGER {search.FTS_TABLE}_{name}")
+    await connection.execute_query("UPDATE challenge SET search_text = '垃圾焚烧飞灰资源化'")
+    search._ready.clear()  # a new process
+    assert await found("飞灰资源化") == {"高效低成本二氧化碳捕集技术"}
+    assert await found("二氧化碳捕集") == set()
