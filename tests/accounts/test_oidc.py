@@ -74,6 +74,8 @@ async def sign_in_via_provider(sso: Client, provider: str, sub: str, **claims) -
 async def test_login_page_shows_the_button_only_when_configured(sso, client):
     page = await sso.get("/login")
     assert 'href="/oidc/login"' in page.text and "使用测试统一认证登录" in page.text
+    page = await sso.get("/login?next=/inbox")
+    assert 'href="/oidc/login?next=/inbox"' in page.text  # where they were going survives SSO too
     plain = await client.get("/login")
     assert "/oidc/login" not in plain.text
     assert (await client.get("/oidc/login")).status_code == 404
