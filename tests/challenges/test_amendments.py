@@ -9,6 +9,7 @@ from challenge.accounts.models import Role
 from challenge.audit.models import AuditEntry
 from challenge.challenges import services
 from challenge.challenges.models import Amendment, AssessmentTarget, Challenge, ChallengeStatus
+from challenge.challenges.forms import challenge_form_data
 from challenge.errors import DomainError
 from challenge.mail.models import Notification, OutboxMessage
 from challenge.web.timefmt import now_utc
@@ -129,8 +130,6 @@ async def test_amendment_form_and_public_before_after(client):
     await client.login(organiser.email)
     page = await client.get(f"/challenges/{challenge.id}/amend")
     assert page.status_code == 200 and "发布补充通知" in page.text and 'value="捕集能耗"' in page.text
-    from challenge.challenges.forms import challenge_form_data
-
     fields = {k: v for k, v in challenge_form_data(data).items()}
     fields.update({"funding_wan": "4000", "target-0-value": "≤2.0", "explanation": "追加经费并收紧能耗指标"})
     response = await client.submit(f"/challenges/{challenge.id}/amend", fields)
@@ -149,8 +148,6 @@ async def test_amendment_form_and_public_before_after(client):
 async def test_amendment_form_errors_keep_input(client):
     organiser = await make_organiser()
     challenge = await make_published(actor=organiser)
-    from challenge.challenges.forms import challenge_form_data
-
     fields = challenge_form_data(await services.load_data(challenge))
     await client.login(organiser.email)
     response = await client.submit(f"/challenges/{challenge.id}/amend", {**fields, "explanation": ""})

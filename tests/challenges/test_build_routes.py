@@ -4,6 +4,7 @@ import pytest
 
 from challenge.accounts.models import Role
 from challenge.audit.models import AuditEntry
+from challenge.challenges import services
 from challenge.challenges.models import Challenge, ChallengeStatus
 from challenge.needs.models import NeedStatus
 from factories import domains, make_need, make_organiser, make_user
@@ -204,3 +205,28 @@ async def test_manage_lists_drafts_with_filters(client):
     domain = (await domains())[0]
     page = await client.get(f"/challenges/manage?domain={domain.id}")
     assert "没有符合条件的榜单" in page.text
+
+
+async def test_anonymous_posts_go_to_sign_in_and_change_nothing(client):
+    draft = await make_draft()
+    published = await make_published()
+    question = await services.ask_question(challenge=published, user=await make_user(Role.BIDDER),
+                                           body="匿名用户能答复吗？")
+    need_ids = await draft.needs.all().values_list("id", flat=True)
+    posts = [
+        ("/challenges/new", form_fields(need_ids)),
+        (f"/challenges/{draft.id}/edit", form_fields(need_ids, title="匿名修改")),
+        (f"/challenges/{draft.id}/status", {"status": "published"}),
+        (f"/challenges/{published.id}/status", {"status": "cancelled", "reason": "匿名撤销"}),
+        (f"/challenges/{published.id}/amend", {"title": "匿名补充", "explanation": "x"}),
+        (f"/challenges/{published.id}/questions/{question.id}/answer", {"answer": "匿名答复"}),
+    ]
+    for url, data in posts:
+        response = await client.submit(url, data)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), url
+    await draft.refresh_from_db()
+    await published.refresh_from_db()
+    await question.refresh_from_db()
+    assert draft.status == ChallengeStatus.DRAFT and draft.title == "高效低成本二氧化碳捕集技术"
+    assert published.status == ChallengeStatus.PUBLISHED and published.version == 1
+    assert question.answer == "" and await Challenge.all().count() == 2

@@ -4,9 +4,11 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+from challenge.accounts.models import Role
+from challenge.bids.models import BidStatus
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism
 from challenge.web.timefmt import now_utc
-from factories import domains, make_organiser
+from factories import domains, make_bid, make_org, make_organiser, make_user
 from factories.challenges import make_draft, make_issuer, make_published
 
 
@@ -102,9 +104,6 @@ async def test_pagination_and_empty_states(client):
 
 
 async def test_challenge_page_has_what_a_bidder_needs(client):
-    from challenge.accounts.models import Role
-    from factories import make_user
-
     organiser = await make_organiser()
     issuer = await make_issuer("320500", name="苏州市生态环境局")
     challenge = await make_published(actor=organiser, issuers=[issuer], mechanism=Mechanism.HORSE_RACE,
@@ -128,9 +127,6 @@ async def test_challenge_page_has_what_a_bidder_needs(client):
 
 
 async def test_submitter_sees_no_bid_button(client):
-    from challenge.accounts.models import Role
-    from factories import make_user
-
     challenge = await make_published()
     await client.login((await make_user(Role.SUBMITTER)).email)
     page = (await client.get(f"/challenges/{challenge.id}")).text
@@ -138,9 +134,6 @@ async def test_submitter_sees_no_bid_button(client):
 
 
 async def test_horse_race_page_shows_the_teams_still_in_the_race(client):
-    from challenge.bids.models import BidStatus
-    from factories import make_bid, make_org
-
     race = await make_published(mechanism=Mechanism.HORSE_RACE, title="钢铁行业氢冶金关键技术")
     await make_bid(challenge=race, lead_org=await make_org(name="晋级的研究院"), status=BidStatus.ADVANCED)
     await make_bid(challenge=race, lead_org=await make_org(name="评审中的大学"), status=BidStatus.IN_REVIEW)

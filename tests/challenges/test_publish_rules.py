@@ -11,7 +11,7 @@ from challenge.challenges.services import CriterionRow, StageRow
 from challenge.errors import DomainError
 from challenge.web.timefmt import now_utc
 from factories import make_organiser
-from factories.challenges import challenge_data, form_fields, make_draft
+from factories.challenges import challenge_data, form_fields, make_accepted_need, make_draft
 
 pytestmark = pytest.mark.usefixtures("db")
 NOW = now_utc()
@@ -112,8 +112,6 @@ async def test_save_and_publish_from_the_form_refused_keeps_input_and_saves_noth
 
 async def test_new_challenge_published_with_problems_is_not_created(client):
     organiser = await make_organiser()
-    from factories.challenges import make_accepted_need
-
     need = await make_accepted_need()
     await client.login(organiser.email)
     fields = [(k, v) for k, v in form_fields([need.id], action="publish") if not k.startswith("criterion-")]

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from tortoise import connections
 
 from challenge.challenges import search, services
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism
@@ -101,8 +102,6 @@ async def test_public_search_page(client, catalogue):
 
 
 async def test_index_is_rebuilt_when_rows_changed_behind_its_back(db):
-    from tortoise import connections
-
     await make_published()
     assert await found("二氧化碳捕集") == {"高效低成本二氧化碳捕集技术"}
     connection = connections.get("default")

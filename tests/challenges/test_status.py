@@ -8,12 +8,13 @@ from challenge.accounts.models import Role
 from challenge.audit.models import AuditEntry
 from challenge.audit.services import verify_chain
 from challenge.challenges import services
+from challenge.cli import build_parser
 from challenge.challenges.models import CHALLENGE_TRANSITIONS, Challenge, ChallengeStatus
 from challenge.errors import DomainError, InvalidTransition
 from challenge.mail.models import Notification
 from challenge.web.timefmt import now_utc
 from factories import make_bid, make_organiser, make_user
-from factories.challenges import make_draft, make_published
+from factories.challenges import make_accepted_need, make_draft, make_published
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -56,8 +57,6 @@ async def test_transitions_outside_the_table_are_refused_and_change_nothing(star
 async def test_cancel_needs_a_reason_and_tells_bidders_and_need_authors():
     organiser = await make_organiser()
     author = await make_user(Role.SUBMITTER)
-    from factories.challenges import make_accepted_need
-
     need = await make_accepted_need(created_by=author, organisation=author.organisation)
     challenge = await make_published(actor=organiser, needs=[need])
     bidder = await make_user(Role.BIDDER)
@@ -79,8 +78,6 @@ async def test_cancel_needs_a_reason_and_tells_bidders_and_need_authors():
 
 async def test_publishing_tells_the_authors_of_the_source_needs():
     author = await make_user(Role.SUBMITTER)
-    from factories.challenges import make_accepted_need
-
     need = await make_accepted_need(created_by=author, organisation=author.organisation)
     await make_published(needs=[need])
     assert await Notification.filter(user=author, subject__contains="已编入榜单并发布").exists()
@@ -122,8 +119,6 @@ async def test_close_expired_flips_only_published_challenges_past_their_window()
 
 
 async def test_close_expired_is_a_console_subcommand():
-    from challenge.cli import build_parser
-
     args = build_parser().parse_args(["close-expired"])
     assert args.command == "close-expired" and callable(args.func)
 
