@@ -1,5 +1,7 @@
 """Bids: the bidder's page and form, attachments, receipts, and the organisers' lists."""
 
+from urllib.parse import urlencode
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -436,8 +438,8 @@ async def manage(request: Request):
         return render(request, "bids/manage_index.html", {"challenges": challenges, "counts": counts})
     filters = forms.parse_filters(request.query_params)
     page = await paginate(services.managed_bids(challenge, filters), page_number(request.query_params.get("page")))
-    query = "&".join(f"{k}={v}" for k, v in (("challenge_id", challenge.id), ("status", filters.status),
-                                                ("q", filters.q)) if v)
+    query = urlencode({k: v for k, v in (("challenge_id", challenge.id), ("status", filters.status),
+                                         ("q", filters.q)) if v})
     return render(request, "bids/manage.html", {
         "challenge": challenge,
         "page": page,

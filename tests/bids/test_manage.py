@@ -4,6 +4,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 from openpyxl import load_workbook
@@ -128,3 +129,11 @@ async def test_formal_check_over_http_and_the_bidder_sees_it(make_client, settin
     assert "形式审查已通过" in page.text and "修改申报" not in page.text
     assert await BidMessage.filter(bid_id=bid.id).count() == 2
     assert await AuditEntry.filter(action__in=["bid.formal_fail", "bid.formal_pass"], object_id=str(bid.id)).count() == 2
+
+
+async def test_export_links_keep_the_filters_encoded(client, settings):
+    challenge, *_ = await _three_bids(settings)
+    await client.login((await make_organiser()).email)
+    page = await client.get(f"/bids/manage?challenge_id={challenge.id}&q=甲&status=submitted")
+    links = re.findall(r"/bids/manage/export\?[^\"]*", page.text)
+    assert f"/bids/manage/export?challenge_id={challenge.id}&amp;status=submitted&amp;q=%E7%94%B2&format=xlsx" in links, links
