@@ -182,11 +182,11 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     blanks = forms.blank_rows(form.data)
     uploads = _uploads(parsed.files)
 
-    async def again(status: int, notices: list[str], current: Bid | None = bid):
+    async def again(status: int, notices: list[str]):
+        # `bid` as it is now: a refused submission of a new bid has created the bid (its draft kept).
         return render(request, "bids/edit.html", await _form_context(
-            user=user, challenge=challenge, bid=current, form=form, blanks=blanks,
-            totals=services.budget_totals(content.budget), notices=notices,
-            action_url=f"/bids/{current.id}/edit" if current else ""), status_code=status)
+            user=user, challenge=challenge, bid=bid, form=form, blanks=blanks,
+            totals=services.budget_totals(content.budget), notices=notices), status_code=status)
 
     lost_files = [_("本次选择的文件未保存，请修改后重新选择。")] if uploads else []
     if not form.is_valid:

@@ -179,6 +179,8 @@ async def test_incomplete_submission_lists_problems_and_keeps_draft(client):
     bid = await Bid.get(challenge_id=challenge.id)
     assert bid.status == BidStatus.DRAFT and bid.title == "联合攻关方案"
     assert await BidVersion.filter(bid_id=bid.id).count() == 0
+    # The form now posts to the bid that was created, so the next try continues it.
+    assert f'action="/bids/{bid.id}/edit"' in text
 
 
 async def test_form_opened_before_close_and_sent_after_is_refused(client, settings):
