@@ -2,13 +2,20 @@
 
 from decimal import Decimal
 
-from challenge.accounts.credit_code import normalise
+from challenge.accounts.credit_code import is_valid, normalise
 from challenge.reviews.models import Availability, ConflictKind
 from challenge.web.forms import Form
 from challenge.web.i18n import gettext as _
 
 MAX_COMMENT = 2000
 MAX_OPINION = 5000
+
+
+def _credit_code(form: Form) -> str:
+    code = normalise(form.text("credit_code", max_length=30))
+    if code and not is_valid(code):
+        form.error("credit_code", _("统一社会信用代码无效：应为 18 位，且校验位正确（GB 32100-2015）"))
+    return code
 
 
 def parse_invitation(form: Form) -> dict:
@@ -21,9 +28,7 @@ def parse_invitation(form: Form) -> dict:
 
 
 def parse_profile(form: Form, domain_ids: list[int]) -> dict:
-    code = normalise(form.text("credit_code", max_length=30))
-    if code and len(code) != 18:
-        form.error("credit_code", _("统一社会信用代码应为 18 位"))
+    code = _credit_code(form)
     return {
         "organisation_name": form.text("organisation_name", max_length=200),
         "credit_code": code,
@@ -38,9 +43,7 @@ def parse_profile(form: Form, domain_ids: list[int]) -> dict:
 def parse_declaration(form: Form, organisation_ids: list[int]) -> dict:
     kind = form.choice("kind", list(ConflictKind))
     organisation_id = form.choice("organisation_id", organisation_ids, required=False)
-    code = normalise(form.text("credit_code", max_length=30))
-    if code and len(code) != 18:
-        form.error("credit_code", _("统一社会信用代码应为 18 位"))
+    code = _credit_code(form)
     email = form.email("email", required=False)
     return {
         "kind": kind,

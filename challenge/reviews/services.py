@@ -183,6 +183,7 @@ async def accept_invitation(*, token: str, password: str | None = None) -> User:
         profile = await ensure_profile(user)
         if invitation.organisation_name and not profile.organisation_name and profile.organisation_id is None:
             profile.organisation_name = invitation.organisation_name
+            profile.organisation = await Organisation.get_or_none(name=invitation.organisation_name)
         if invitation.title and not profile.title:
             profile.title = invitation.title
         await profile.save()
@@ -196,7 +197,10 @@ async def update_profile(*, user: User, organisation_name: str, credit_code: str
                          bio: str, availability: Availability, domain_ids: list[int]) -> list[Assignment]:
     """Save the expert's profile. Returns the assignments revoked because the new facts conflict."""
     profile = await ensure_profile(user)
+    # A registered organisation of that name is the employer by identity (its id and credit code count).
+    registered = await Organisation.get_or_none(name=organisation_name) if organisation_name else None
     async with in_transaction():
+        profile.organisation = registered or (await user.organisation if user.organisation_id else None)
         profile.organisation_name = organisation_name
         profile.credit_code = credit_code
         profile.title = title
@@ -819,6 +823,14 @@ async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
     challenge = await Challenge.get(id=panel.challenge_id)
     stage = await Stage.get(id=panel.stage_id)
     ranked = await ranking(panel=panel, aggregation_rule=challenge.aggregation)
+    try:
+        results = await _record_stage_results(panel, stage, challenge, ranked, actor)
+    except IntegrityError:
+        raise InvalidTransition(_("本阶段结果已公布")) from None
+    return results
+
+
+async def _record_stage_results(panel, stage, challenge, ranked, actor) -> list[StageResult]:
     bids = {b.id: b for b in await Bid.filter(id__in=[r.bid_id for r in ranked])}
     results = []
     async with in_transaction():

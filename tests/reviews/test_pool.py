@@ -108,7 +108,7 @@ async def test_profile_domains_keywords_and_availability(client):
     assert page.text.count("checked") >= 3  # two domains and the availability
     response = await client.submit("/review/profile", [("availability", "bogus"), ("credit_code", "123"),
                                                        ("domains", "99999")])
-    assert response.status_code == 400 and "统一社会信用代码应为 18 位" in response.text
+    assert response.status_code == 400 and "统一社会信用代码无效" in response.text
     assert (await ExpertProfile.get(user=expert)).keywords == "二氧化碳捕集，余热回收"
     assert await Domain.all().count() == len(all_domains)
 
