@@ -82,9 +82,9 @@ async def tasks(request: Request):
 
 async def profile(request: Request):
     user = require_role(request, Role.EXPERT)
-    record = await services.ensure_profile(user)
+    record = await services.profile_or_blank(user)
     domains = await Domain.filter(is_active=True).order_by("sort_order")
-    selected = [d.id for d in await record.domains.all()]
+    selected = [d.id for d in await record.domains.all()] if record.pk else []
     form = Form(ImmutableMultiDict([
         ("organisation_name", record.organisation_name or (user.organisation.name if user.organisation else "")),
         ("credit_code", record.credit_code), ("title", record.title or user.title), ("keywords", record.keywords),

@@ -115,6 +115,14 @@ async def set_panel_status(*, panel: Panel, status: PanelStatus, actor: User | N
 
 # -- expert pool --------------------------------------------------------------------------------
 
+async def profile_or_blank(user: User) -> ExpertProfile:
+    """The saved profile, or an unsaved one with defaults: showing a page never writes."""
+    profile = await ExpertProfile.get_or_none(user=user)
+    if profile is None:
+        profile = ExpertProfile(user=user, organisation_id=user.organisation_id, title=user.title)
+    return profile
+
+
 async def ensure_profile(user: User) -> ExpertProfile:
     profile = await ExpertProfile.get_or_none(user=user)
     if profile is None:
