@@ -1,7 +1,5 @@
 """The public list answers with a constant number of queries per page, whatever the table size."""
 
-import logging
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,35 +10,10 @@ from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism
 from challenge.web.timefmt import now_utc
 from factories import domains
 from factories.challenges import make_issuer
+from querylog import count_queries
 
 pytestmark = pytest.mark.slow
 TOTAL = 10_000
-STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE)", re.IGNORECASE)
-
-
-class QueryCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if STATEMENT.match(message):  # skips the connection open/close records
-            self.statements.append(message)
-
-
-async def count_queries(client, url: str) -> tuple[int, str]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
-        response = await client.get(url)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
-    assert response.status_code == 200, response.text[:500]
-    return len(counter.statements), response.text
 
 
 async def seed() -> None:

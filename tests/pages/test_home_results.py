@@ -1,6 +1,5 @@
 """Home page: open challenges closing soonest first, counts by domain from one GROUP BY query."""
 
-import logging
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from challenge.challenges.models import Challenge, ChallengeStatus
 from challenge.web.timefmt import now_utc
 from factories import domains, make_organiser
 from factories.challenges import make_draft, make_published
+from querylog import captured_sql
 
 
 async def test_home_lists_open_challenges_and_domain_counts(client):
@@ -38,21 +38,8 @@ async def test_domain_counts_are_one_group_by_query():
     for index in (0, 0, 1, 5):
         await make_published(actor=organiser, domain_id=all_domains[index].id)
     await make_draft(actor=organiser, domain_id=all_domains[1].id)
-    seen = []
-
-    class Handler(logging.Handler):
-        def emit(self, record):
-            seen.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = Handler(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with captured_sql() as seen:
         counts = await services.public_counts_by_domain()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     assert {d.id: n for d, n in counts} == {
         all_domains[0].id: 2, all_domains[1].id: 1, all_domains[2].id: 0, all_domains[3].id: 0,
         all_domains[4].id: 0, all_domains[5].id: 1}

@@ -1,7 +1,5 @@
 """The ranking renders with a constant number of queries: 500 bids, 5 experts each, 6 criteria."""
 
-import logging
-from contextlib import contextmanager
 from decimal import Decimal
 
 from challenge.accounts.models import Organisation, OrgStatus, OrgType
@@ -11,33 +9,9 @@ from challenge.reviews.models import Assignment, AssignmentStatus, Panel, Score
 from challenge.web.timefmt import now_utc
 from factories import make_organiser
 from factories.reviews import make_expert, make_panel, make_review_challenge
+from querylog import captured_sql
 
 CRITERIA = (20, 20, 20, 15, 15, 10)
-
-
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.statements = []
-
-    def emit(self, record):
-        message = record.getMessage()
-        if "connection" in message.lower() and ("open" in message.lower() or "close" in message.lower()):
-            return
-        self.statements.append(message)
-
-
-@contextmanager
-def count_queries():
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Counter(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler.statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def _panel_with(n_bids: int, tag: str, organiser):
@@ -88,7 +62,7 @@ async def test_ranking_pages_use_a_constant_number_of_queries(client, make_clien
         ("small chair", small, chair_client, f"/review/panels/{small.id}"),
         ("large chair", large, large_chair_client, f"/review/panels/{large.id}"),
     ]:
-        with count_queries() as statements:
+        with captured_sql() as statements:
             response = await http.get(url)
         assert response.status_code == 200, response.text[:500]
         counts[name] = len(statements)

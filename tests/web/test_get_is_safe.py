@@ -1,41 +1,12 @@
 """No GET changes state: every GET route of the app, as each kind of person, leaves the database as it was."""
 
-import logging
-import re
-
 import pytest
 
 from challenge.accounts.models import Role, User
 from challenge.mail.services import notify
 from factories import make_bid, make_challenge, make_need, make_user
 from factories.web import changed_tables, get_paths, snapshot
-
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
-
-
-class WriteLog(logging.Handler):
-    """Every INSERT/UPDATE/DELETE the ORM sends while active (one log record per statement)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-        self.logger = logging.getLogger("tortoise.db_client")
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if WRITE.match(message):
-            self.statements.append(message)
-
-    def __enter__(self) -> "WriteLog":
-        self.level_before = self.logger.level
-        self.logger.setLevel(logging.DEBUG)
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.logger.removeHandler(self)
-        self.logger.setLevel(self.level_before)
-
+from querylog import captured_sql, writes
 
 @pytest.fixture
 async def people():
@@ -56,16 +27,15 @@ async def test_get_routes_change_nothing_and_never_fail(app, client, people, who
         await client.login(people[who].email)
     before = await snapshot()
     errors = []
-    with WriteLog() as writes:
-        for path in get_paths(app):
-            if path.startswith("/static"):
-                continue
-            writes.statements.clear()
+    for path in get_paths(app):
+        if path.startswith("/static"):
+            continue
+        with captured_sql() as statements:
             response = await client.get(path)
-            if response.status_code >= 500:
-                errors.append(f"{path}: {response.status_code}")
-            if writes.statements:
-                errors.append(f"GET {path} wrote: {writes.statements[0][:120]}")
+        if response.status_code >= 500:
+            errors.append(f"{path}: {response.status_code}")
+        if written := writes(statements):
+            errors.append(f"GET {path} wrote: {written[0][:120]}")
     assert errors == []
     assert changed_tables(before, await snapshot()) == []
 
