@@ -15,7 +15,6 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
-from tortoise import Tortoise
 from tortoise.context import TortoiseContext, tortoise_test_context
 
 from challenge.app import create_app

@@ -25,24 +25,26 @@ def parse_registration(form: Form) -> dict:
             form.error("password", getattr(error, "message", str(error)))
     if not form.boolean("agree"):
         form.error("agree", _("请阅读并同意平台使用须知"))
-    new_org = None
-    organisation_id = None
-    if form.get("org_mode") == "new":
-        org_type = form.choice("org_type", list(OrgType))
-        new_org = {
-            "name": form.text("org_name", required=True, max_length=200),
-            "org_type": org_type,
-            "region_code": form.choice("org_region", list(regions.regions())),
-            "credit_code": credit_code.normalise(form.text("org_credit_code", max_length=30)),
-        }
-        if org_type and new_org["region_code"]:
-            form.add_errors(services.validate_organisation(
-                name=new_org["name"], org_type=org_type, region_code=new_org["region_code"],
-                code=new_org["credit_code"],
-            ))
-    else:
-        organisation_id = form.integer("organisation_id", required=True)
+    choice = parse_organisation_choice(form)
     return {
         "email": email, "password": password, "name": name, "phone": phone, "role": role,
-        "organisation_id": organisation_id, "new_org": new_org,
+        **choice,
     }
+
+
+def parse_organisation_choice(form: Form) -> dict:
+    """The organisation part of a form: an approved one by id, or a new one to register."""
+    if form.get("org_mode") != "new":
+        return {"organisation_id": form.integer("organisation_id", required=True), "new_org": None}
+    org_type = form.choice("org_type", list(OrgType))
+    new_org = {
+        "name": form.text("org_name", required=True, max_length=200),
+        "org_type": org_type,
+        "region_code": form.choice("org_region", list(regions.regions())),
+        "credit_code": credit_code.normalise(form.text("org_credit_code", max_length=30)),
+    }
+    if org_type and new_org["region_code"]:
+        form.add_errors(services.validate_organisation(
+            name=new_org["name"], org_type=org_type, region_code=new_org["region_code"], code=new_org["credit_code"],
+        ))
+    return {"organisation_id": None, "new_org": new_org}

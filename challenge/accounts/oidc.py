@@ -27,15 +27,11 @@ from starlette.responses import Response
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from challenge.accounts import credit_code
-from challenge.accounts.models import Organisation, OrgStatus, OrgType, Role, User
-from challenge.accounts.services import validate_organisation
+from challenge.accounts.models import Role, User
 from challenge.audit import services as audit
-from challenge.catalog import regions
 from challenge.errors import DomainError
-from challenge.mail.services import notify
 from challenge.web.auth import safe_next
-from challenge.web.forms import EMAIL_RE, Form
+from challenge.web.forms import EMAIL_RE
 from challenge.web.i18n import _
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -195,56 +191,3 @@ async def _touch(user: User) -> User:
     user.last_login_at = now_utc()
     await user.save(update_fields=["last_login_at"])
     return await User.get(id=user.id).select_related("organisation")
-
-
-async def join_organisation(*, user: User, organisation_id: int | None, new_org: dict | None) -> Organisation:
-    """Give an account without an organisation one: an approved one, or a new one to approve.
-
-    Side effects: audit `user.join_organisation` (and `organisation.register` for a new one),
-    inbox notices to organisers for a new organisation.
-    """
-    if user.organisation_id is not None:
-        raise DomainError(_("您的账户已属于一个单位；如需更换，请联系平台管理员。"))
-    async with in_transaction():
-        if new_org is not None:
-            code = credit_code.normalise(new_org["credit_code"]) or None
-            if code and await Organisation.filter(credit_code=code).exists():
-                raise DomainError(_("该统一社会信用代码的单位已注册，请在列表中选择"), field="org_credit_code")
-            if await Organisation.filter(name=new_org["name"]).exists():
-                raise DomainError(_("同名单位已注册，请在列表中选择"), field="org_name")
-            organisation = await Organisation.create(
-                name=new_org["name"], org_type=new_org["org_type"], region_code=new_org["region_code"],
-                credit_code=code, status=OrgStatus.PENDING,
-            )
-            await audit.record(actor=user, action="organisation.register", obj=organisation,
-                               after={"name": organisation.name, "status": organisation.status})
-            for organiser in await User.filter(is_organiser=True, is_active=True):
-                await notify(user=organiser, subject=_("新单位待审核：%(name)s", name=organisation.name),
-                             link="/admin/organisations", email=False)
-        else:
-            organisation = await Organisation.get_or_none(id=organisation_id, status=OrgStatus.APPROVED)
-            if organisation is None:
-                raise DomainError(_("请选择已登记的单位，或登记新单位"), field="organisation_id")
-        joined = await User.filter(id=user.id, organisation_id__isnull=True).update(organisation_id=organisation.id)
-        if not joined:
-            raise DomainError(_("您的账户已属于一个单位；如需更换，请联系平台管理员。"))
-        await audit.record(actor=user, action="user.join_organisation", obj=user,
-                           after={"organisation": organisation.name})
-    return organisation
-
-
-def parse_organisation_choice(form: Form) -> dict:
-    """The organisation part of the registration form; errors are left on `form`."""
-    if form.get("org_mode") != "new":
-        return {"organisation_id": form.integer("organisation_id", required=True), "new_org": None}
-    org_type = form.choice("org_type", list(OrgType))
-    new_org = {
-        "name": form.text("org_name", required=True, max_length=200),
-        "org_type": org_type,
-        "region_code": form.choice("org_region", list(regions.regions())),
-        "credit_code": credit_code.normalise(form.text("org_credit_code", max_length=30)),
-    }
-    if org_type and new_org["region_code"]:
-        form.add_errors(validate_organisation(name=new_org["name"], org_type=org_type,
-                                              region_code=new_org["region_code"], code=new_org["credit_code"]))
-    return {"organisation_id": None, "new_org": new_org}

@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from challenge.accounts import oidc, services
-from challenge.accounts.forms import organisation_choices, parse_registration
+from challenge.accounts.forms import organisation_choices, parse_organisation_choice, parse_registration
 from challenge.accounts.models import OrgType, Role
 from challenge.catalog import regions
 from challenge.errors import DomainError
@@ -187,10 +187,10 @@ async def choose_organisation(request: Request):
     form = Form({"org_mode": "existing"})
     if request.method == "POST":
         form = Form(await request.form())
-        choice = oidc.parse_organisation_choice(form)
+        choice = parse_organisation_choice(form)
         if form.is_valid:
             try:
-                organisation = await oidc.join_organisation(user=user, **choice)
+                organisation = await services.join_organisation(user=user, **choice)
             except DomainError as error:
                 form.add_errors(error.errors or {"organisation_id": error.message})
             else:

@@ -59,37 +59,65 @@ async def register(*, email: str, password: str, name: str, phone: str, role: Ro
     if await User.filter(email=email).exists():
         raise DomainError(_("该邮箱已注册，请直接登录或找回密码"), field="email")
     async with in_transaction():
-        if new_org is not None:
-            code = credit_code.normalise(new_org["credit_code"]) or None
-            if code and await Organisation.filter(credit_code=code).exists():
-                raise DomainError(_("该统一社会信用代码的单位已注册，请在列表中选择"), field="org_credit_code")
-            if await Organisation.filter(name=new_org["name"]).exists():
-                raise DomainError(_("同名单位已注册，请在列表中选择"), field="org_name")
-            organisation = await Organisation.create(
-                name=new_org["name"], org_type=new_org["org_type"], region_code=new_org["region_code"],
-                credit_code=code, status=OrgStatus.PENDING,
-            )
-        else:
-            organisation = await Organisation.get_or_none(id=organisation_id, status=OrgStatus.APPROVED)
-            if organisation is None:
-                raise DomainError(_("请选择已登记的单位，或登记新单位"), field="organisation_id")
         try:
             user = await User.create(
-                email=email, name=name, phone=phone, organisation=organisation,
+                email=email, name=name, phone=phone,
                 password_hash=passwords.hash_password(password),
                 is_submitter=role == Role.SUBMITTER, is_bidder=role == Role.BIDDER,
             )
         except IntegrityError:
             raise DomainError(_("该邮箱已注册，请直接登录或找回密码"), field="email") from None
+        organisation = await resolve_organisation(actor=user, organisation_id=organisation_id, new_org=new_org)
+        user.organisation = organisation
+        await user.save(update_fields=["organisation_id"])
         await audit.record(actor=user, action="user.register", obj=user,
                            after={"email": email, "role": role, "organisation": organisation.name})
-        if new_org is not None:
-            await audit.record(actor=user, action="organisation.register", obj=organisation,
-                               after={"name": organisation.name, "status": organisation.status})
-            for organiser in await User.filter(is_organiser=True, is_active=True):
-                await notify(user=organiser, subject=_("新单位待审核：%(name)s", name=organisation.name),
-                             link="/admin/organisations", email=False)
     return user
+
+
+async def resolve_organisation(*, actor: User, organisation_id: int | None, new_org: dict | None) -> Organisation:
+    """An approved organisation chosen from the list, or a new one registered to await approval.
+
+    Side effects for a new one: audit `organisation.register`, inbox notices to organisers.
+    Call inside the caller's transaction.
+    """
+    if new_org is None:
+        organisation = await Organisation.get_or_none(id=organisation_id, status=OrgStatus.APPROVED)
+        if organisation is None:
+            raise DomainError(_("请选择已登记的单位，或登记新单位"), field="organisation_id")
+        return organisation
+    code = credit_code.normalise(new_org["credit_code"]) or None
+    if code and await Organisation.filter(credit_code=code).exists():
+        raise DomainError(_("该统一社会信用代码的单位已注册，请在列表中选择"), field="org_credit_code")
+    if await Organisation.filter(name=new_org["name"]).exists():
+        raise DomainError(_("同名单位已注册，请在列表中选择"), field="org_name")
+    organisation = await Organisation.create(
+        name=new_org["name"], org_type=new_org["org_type"], region_code=new_org["region_code"],
+        credit_code=code, status=OrgStatus.PENDING,
+    )
+    await audit.record(actor=actor, action="organisation.register", obj=organisation,
+                       after={"name": organisation.name, "status": organisation.status})
+    for organiser in await User.filter(is_organiser=True, is_active=True):
+        await notify(user=organiser, subject=_("新单位待审核：%(name)s", name=organisation.name),
+                     link="/admin/organisations", email=False)
+    return organisation
+
+
+async def join_organisation(*, user: User, organisation_id: int | None, new_org: dict | None) -> Organisation:
+    """Give an account without an organisation (a new single sign-on account) one.
+
+    Side effects: audit `user.join_organisation`, and those of `resolve_organisation`.
+    """
+    if user.organisation_id is not None:
+        raise DomainError(_("您的账户已属于一个单位；如需更换，请联系平台管理员。"))
+    async with in_transaction():
+        organisation = await resolve_organisation(actor=user, organisation_id=organisation_id, new_org=new_org)
+        joined = await User.filter(id=user.id, organisation_id__isnull=True).update(organisation_id=organisation.id)
+        if not joined:
+            raise DomainError(_("您的账户已属于一个单位；如需更换，请联系平台管理员。"))
+        await audit.record(actor=user, action="user.join_organisation", obj=user,
+                           after={"organisation": organisation.name})
+    return organisation
 
 
 async def authenticate(*, email: str, password: str, ip: str, max_failures: int, window_minutes: int) -> User:
