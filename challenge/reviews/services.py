@@ -22,6 +22,7 @@ from challenge.audit.services import record
 from challenge.bids.models import Bid, BidStatus
 from challenge.catalog.models import Domain
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
+from challenge.challenges.services import set_challenge_status
 from challenge.files.models import Blob
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
@@ -365,7 +366,18 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
         await record(actor=actor, action="panel.create", obj=panel,
                      after={"challenge_id": challenge.id, "stage_id": stage.id if stage else None,
                             "members": sorted(e.id for e in experts), "chair": chair_id, "bids": len(bids)})
+        if stage is None:
+            await _open_review(challenge=challenge, actor=actor)
     return panel
+
+
+async def _open_review(*, challenge: Challenge, actor: User) -> None:
+    """The bid review starts with its panel: the challenge moves (closed →) reviewing, through the
+    challenges area's one status function (audit-logged there)."""
+    if challenge.status == ChallengeStatus.PUBLISHED:
+        challenge = await set_challenge_status(challenge=challenge, status=ChallengeStatus.CLOSED, actor=actor)
+    if challenge.status == ChallengeStatus.CLOSED:
+        await set_challenge_status(challenge=challenge, status=ChallengeStatus.REVIEWING, actor=actor)
 
 
 async def sync_panel_bids(*, panel: Panel) -> int:
