@@ -17,6 +17,6 @@ async def test_demo_organiser_signs_in_and_sees_pending_organisation(live_server
 
 async def test_language_switch_to_english(live_server, page):
     await page.goto(f"{live_server}/login")
-    await page.select_option("#locale-select", "en")
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.select_option("#locale-select", "en")
     assert await page.locator("html").get_attribute("lang") == "en"

@@ -168,11 +168,12 @@ async def test_detail_lists_the_challenges_made_from_the_need(client, make_clien
     await draft.needs.add(need)
     page = await client.get(f"/needs/{need.id}")
     assert f'href="/challenges/{published.id}"' in page.text and "尚在编制的榜单" in page.text
-    assert f'href="/challenges/{draft.id}"' not in page.text
+    assert f'href="/challenges/{draft.id}"' in page.text  # organisers open drafts too
     other = make_client()
     await other.login(submitter.email)
     page = await other.get(f"/needs/{need.id}")
     assert f'href="/challenges/{published.id}"' in page.text and "尚在编制的榜单" not in page.text
+    assert f'href="/challenges/{draft.id}"' not in page.text
 
 
 async def test_bidder_of_the_same_organisation_has_no_need_pages(client):
