@@ -20,6 +20,7 @@ from challenge.accounts import routes as accounts
 from challenge.admin import routes as admin
 from challenge.bids import routes as bids
 from challenge.challenges import routes as challenges
+from challenge.enums import N_
 from challenge.errors import DomainError, NotFound, PermissionDenied
 from challenge.files.storage import make_storage
 from challenge.files.uploads import BadUpload, UploadTooLarge
@@ -37,13 +38,13 @@ from challenge.web.templating import render
 log = logging.getLogger(__name__)
 
 ERROR_TITLES = {
-    400: "请求有误",
-    403: "没有权限",
-    404: "页面不存在",
-    405: "不支持的请求方式",
-    409: "操作冲突",
-    413: "文件过大",
-    500: "系统出错",
+    400: N_("请求有误"),
+    403: N_("没有权限"),
+    404: N_("页面不存在"),
+    405: N_("不支持的请求方式"),
+    409: N_("操作冲突"),
+    413: N_("文件过大"),
+    500: N_("系统出错"),
 }
 
 
@@ -51,7 +52,7 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
     return render(
         request,
         "errors/error.html",
-        {"status": status, "title": _(ERROR_TITLES.get(status, "请求有误")), "detail": detail},
+        {"status": status, "title": _(ERROR_TITLES.get(status, ERROR_TITLES[400])), "detail": detail},
         status_code=status,
     )
 

@@ -64,7 +64,7 @@ class Settings:
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
-    oidc_label: str = "统一身份认证"
+    oidc_label: str = ""  # the button names the provider; empty: a generic translated label
     login_max_failures: int = 5
     login_window_minutes: int = 15
     password_reset_hours: int = 2
@@ -117,7 +117,7 @@ def load_settings() -> Settings:
         oidc_issuer=_env("OIDC_ISSUER", ""),
         oidc_client_id=_env("OIDC_CLIENT_ID", ""),
         oidc_client_secret=_env("OIDC_CLIENT_SECRET", ""),
-        oidc_label=_env("OIDC_LABEL", "统一身份认证"),
+        oidc_label=_env("OIDC_LABEL", ""),
         login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),
         notice_working_days=int(_env("NOTICE_WORKING_DAYS", "5")),

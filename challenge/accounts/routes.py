@@ -46,6 +46,10 @@ async def login(request: Request):
             except DomainError as error:
                 form.error(error.field or "email", error.message)
             else:
+                # A language chosen before signing in is the person's choice: keep it.
+                chosen = request.session.get("locale")
+                if chosen and chosen != user.locale:
+                    await services.set_locale(user=user, locale=chosen)
                 start_session(request, user)
                 set_locale(user.locale)
                 flash(request, _("欢迎回来，%(name)s", name=user.name))

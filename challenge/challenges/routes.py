@@ -143,7 +143,7 @@ async def export(request: Request):
     query = await services.filtered_challenges(filters, now=now, public=False)
     fmt = request.query_params.get("format", "csv")
     stamp = now.strftime("%Y%m%d")
-    return await export_response(fmt, f"challenges-{stamp}", services.EXPORT_HEADER,
+    return await export_response(fmt, f"challenges-{stamp}", services.export_header(),
                                  services.export_rows(query, now=now))
 
 

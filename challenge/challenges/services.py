@@ -31,6 +31,7 @@ from challenge.challenges.models import (
     RubricCriterion,
     Stage,
 )
+from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.mail.services import notify
 from challenge.needs.models import Need, NeedStatus
@@ -661,8 +662,13 @@ async def feed_entries(limit: int = 50) -> list[FeedEntry]:
 
 # -- export -------------------------------------------------------------------------------------
 
-EXPORT_HEADER = ["编号", "机制", "榜单名称", "领域", "状态", "发榜单位", "来源需求", "榜单金额（万元）", "攻关周期（月）",
-                 "揭榜开始", "揭榜截止", "揭榜成功团队数", "每份申报专家数", "评审方式", "版本", "发布时间"]
+EXPORT_HEADER = [N_("编号"), N_("机制"), N_("榜单名称"), N_("领域"), N_("状态"), N_("发榜单位"), N_("来源需求"),
+                 N_("榜单金额（万元）"), N_("攻关周期（月）"), N_("揭榜开始"), N_("揭榜截止"), N_("揭榜成功团队数"),
+                 N_("每份申报专家数"), N_("评审方式"), N_("版本"), N_("发布时间")]
+
+
+def export_header() -> list[str]:
+    return [_(label) for label in EXPORT_HEADER]
 
 
 async def export_rows(query, *, now: datetime, batch: int = 500) -> AsyncIterator[list]:

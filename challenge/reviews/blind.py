@@ -13,12 +13,15 @@ import zipfile
 
 import pikepdf
 
+from challenge.enums import N_
+from challenge.web.i18n import _
+
 CATEGORY_LABELS = {
-    "proposal": "申报书",
-    "qualification": "资质证明",
-    "commitment": "承诺函",
-    "report": "阶段报告",
-    "other": "其他材料",
+    "proposal": N_("申报书"),
+    "qualification": N_("资质证明"),
+    "commitment": N_("承诺函"),
+    "report": N_("阶段报告"),
+    "other": N_("其他材料"),
 }
 
 
@@ -34,13 +37,14 @@ def code_for(index: int) -> str:
 
 
 def label(code: str) -> str:
-    return f"申报 {code}"
+    return _("申报 %(code)s", code=code)
 
 
 def neutral_filename(*, code: str, category: str, number: int, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     extension = re.sub(r"[^a-z0-9]", "", extension)[:8] or "bin"
-    return f"申报{code}-{CATEGORY_LABELS.get(category, '其他材料')}-{number}.{extension}"
+    kind = _(CATEGORY_LABELS.get(category, CATEGORY_LABELS["other"]))
+    return _("申报%(code)s-%(kind)s-%(n)s", code=code, kind=kind, n=number) + f".{extension}"
 
 
 def redact(text: str, names: list[str], replacement: str = "***") -> str:

@@ -146,3 +146,11 @@ async def test_open_redirect_is_refused(client):
     user = await make_user(Role.BIDDER)
     response = await client.submit("/login", {"email": user.email, "password": PASSWORD, "next": "//evil.example/x"})
     assert response.headers["location"] == "/account"
+
+
+async def test_language_chosen_before_sign_in_is_kept(client):
+    user = await make_user(Role.BIDDER)
+    await client.submit("/locale", {"locale": "en", "next": "/login"})
+    await client.login(user.email)
+    assert (await User.get(id=user.id)).locale == "en"
+    assert 'lang="en"' in (await client.get("/account")).text
