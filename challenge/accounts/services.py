@@ -21,7 +21,7 @@ from challenge.audit import services as audit
 from challenge.catalog import regions
 from challenge.errors import DomainError, InvalidTransition
 from challenge.mail.services import notify, queue_mail
-from challenge.web.i18n import _
+from challenge.web.i18n import _, in_locale
 from challenge.web.timefmt import now_utc
 
 MIN_PASSWORD_LENGTH = 10
@@ -98,7 +98,7 @@ async def resolve_organisation(*, actor: User, organisation_id: int | None, new_
     await audit.record(actor=actor, action="organisation.register", obj=organisation,
                        after={"name": organisation.name, "status": organisation.status})
     for organiser in await User.filter(is_organiser=True, is_active=True):
-        await notify(user=organiser, subject=_("新单位待审核：%(name)s", name=organisation.name),
+        await notify(user=organiser, subject=lambda: _("新单位待审核：%(name)s", name=organisation.name),
                      link="/admin/organisations", email=False)
     return organisation
 
@@ -168,13 +168,12 @@ async def request_password_reset(*, email: str, base_url: str, valid_hours: int)
     async with in_transaction():
         await PasswordResetToken.create(user=user, token_hash=_token_hash(token),
                                         expires_at=now_utc() + timedelta(hours=valid_hours))
-        await queue_mail(
-            to=user.email,
-            subject=_("重置密码"),
-            body=_("您好，%(name)s：\n\n请在 %(hours)s 小时内打开以下链接设置新密码（仅可使用一次）：\n%(link)s\n\n"
-                   "如果这不是您本人的操作，请忽略本邮件。",
-                   name=user.name, hours=valid_hours, link=f"{base_url}/password/reset/{token}"),
-        )
+        with in_locale(user.locale):
+            subject = _("重置密码")
+            body = _("您好，%(name)s：\n\n请在 %(hours)s 小时内打开以下链接设置新密码（仅可使用一次）：\n%(link)s\n\n"
+                     "如果这不是您本人的操作，请忽略本邮件。",
+                     name=user.name, hours=valid_hours, link=f"{base_url}/password/reset/{token}")
+        await queue_mail(to=user.email, subject=subject, body=body)
         await audit.record(actor=None, action="user.password_reset_requested", obj=user)
 
 
@@ -211,8 +210,11 @@ async def review_organisation(*, organisation: Organisation, actor: User, approv
         await organisation.save(update_fields=["status", "review_note"])
         await audit.record(actor=actor, action="organisation.review", obj=organisation,
                            before={"status": before}, after={"status": organisation.status}, note=note)
-        subject = (_("单位审核通过：%(name)s", name=organisation.name) if approve
-                   else _("单位审核未通过：%(name)s", name=organisation.name))
+        def subject() -> str:
+            if approve:
+                return _("单位审核通过：%(name)s", name=organisation.name)
+            return _("单位审核未通过：%(name)s", name=organisation.name)
+
         for member in await User.filter(organisation=organisation, is_active=True):
             await notify(user=member, subject=subject, body=note, link="/account")
 

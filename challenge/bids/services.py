@@ -705,11 +705,15 @@ async def set_bid_status(*, bid: Bid, status: BidStatus, actor: User | None, rea
 
 
 async def _notify_organisation(bid: Bid, status: BidStatus, text: str, version: BidVersion | None) -> None:
-    subject = _(_SUBJECTS[status], title=bid.title or bid.number, version=bid.current_version)
     link = f"/bids/{bid.id}/receipt/{version.version}" if version is not None else bid_link(bid)
-    body = text
-    if version is not None:
-        body = _("申报编号 %(number)s，第 %(version)s 版，提交时间 %(when)s，回执 SHA-256：%(sha)s",
+
+    def subject() -> str:
+        return _(_SUBJECTS[status], title=bid.title or bid.number, version=bid.current_version)
+
+    def body() -> str:
+        if version is None:
+            return text
+        return _("申报编号 %(number)s，第 %(version)s 版，提交时间 %(when)s，回执 SHA-256：%(sha)s",
                  number=bid.number, version=version.version, when=format_datetime(version.submitted_at),
                  sha=version.sha256)
     for user in await User.filter(organisation_id=bid.lead_org_id, is_active=True):

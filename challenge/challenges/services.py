@@ -383,13 +383,13 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
         link = f"/challenges/{current.id}"
         if status == ChallengeStatus.PUBLISHED:
             for user in await _need_authors(current):
-                await notify(user=user, subject=_("您提交的技术需求已编入榜单并发布：%(title)s", title=current.title),
-                             body=_("榜单揭榜截止时间见榜单页面。"), link=link)
+                await notify(user=user, subject=lambda: _("您提交的技术需求已编入榜单并发布：%(title)s", title=current.title),
+                             body=lambda: _("榜单揭榜截止时间见榜单页面。"), link=link)
         if status == ChallengeStatus.CANCELLED:
             recipients = {u.id: u for u in [*await _bidder_users(current), *await _need_authors(current)]}
             for user in recipients.values():
-                await notify(user=user, subject=_("榜单已撤销：%(title)s", title=current.title),
-                             body=_("撤销理由：%(reason)s", reason=reason), link=link)
+                await notify(user=user, subject=lambda: _("榜单已撤销：%(title)s", title=current.title),
+                             body=lambda: _("撤销理由：%(reason)s", reason=reason), link=link)
     challenge.status, challenge.published_at, challenge.cancel_reason = (
         current.status, current.published_at, current.cancel_reason)
     return challenge
@@ -486,8 +486,8 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
                            after={**{c["field"]: c["after"] for c in changes}, "version": current_row.version},
                            note=explanation)
         for user in await _bidder_users(current_row):
-            await notify(user=user, subject=_("榜单发布补充通知（第 %(v)s 版）：%(title)s", v=current_row.version,
-                                              title=current_row.title),
+            await notify(user=user, subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s",
+                                                      v=current_row.version, title=current_row.title),
                          body=explanation, link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
     challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name != "targets"})
     challenge.version, challenge.targets_text, challenge.search_text = (
@@ -510,7 +510,7 @@ async def ask_question(*, challenge: Challenge, user: User, body: str, now: date
         question = await Question.create(challenge=challenge, asked_by=user, body=body)
         await audit.record(actor=user, action="question.ask", obj=question, after={"challenge": challenge.id})
         for organiser in await User.filter(is_organiser=True, is_active=True):
-            await notify(user=organiser, subject=_("榜单有新的提问：%(title)s", title=challenge.title),
+            await notify(user=organiser, subject=lambda: _("榜单有新的提问：%(title)s", title=challenge.title),
                          body=body, link=f"/challenges/{challenge.id}#question-{question.id}", email=False)
     return question
 
@@ -535,7 +535,7 @@ async def answer_question(*, question: Question, actor: User, answer: str, now: 
             asker = await User.get_or_none(id=question.asked_by_id)
             if asker is not None:
                 challenge = await Challenge.get(id=question.challenge_id)
-                await notify(user=asker, subject=_("您的提问已答复：%(title)s", title=challenge.title),
+                await notify(user=asker, subject=lambda: _("您的提问已答复：%(title)s", title=challenge.title),
                              body=answer, link=f"/challenges/{challenge.id}#question-{question.id}")
     return question
 

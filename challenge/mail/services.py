@@ -6,6 +6,7 @@ send-mail`), so a rolled-back event sends nothing and a crash before delivery lo
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -18,6 +19,7 @@ from tortoise.transactions import in_transaction
 from challenge.accounts.models import User
 from challenge.mail.models import MailStatus, Notification, OutboxMessage
 from challenge.settings import Settings
+from challenge.web.i18n import in_locale
 from challenge.web.timefmt import now_utc
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,15 @@ def absolute(link: str) -> str:
     return f"{_public_base_url}{link}" if link.startswith("/") else link
 
 
-async def notify(*, user: User, subject: str, body: str = "", link: str = "", email: bool = True) -> None:
+Text = str | Callable[[], str]
+
+
+async def notify(*, user: User, subject: Text, body: Text = "", link: str = "", email: bool = True) -> None:
+    """Tell a user in the inbox and by mail. Pass `subject`/`body` as functions (`lambda: _(...)`)
+    to have them written in the recipient's language rather than the actor's."""
+    with in_locale(user.locale):
+        subject = subject() if callable(subject) else subject
+        body = body() if callable(body) else body
     await Notification.create(user=user, subject=subject, body=body, link=link)
     if email and user.email:
         await queue_mail(to=user.email, subject=subject, body=body + (f"\n\n{absolute(link)}" if link else ""))

@@ -365,33 +365,45 @@ async def _notify_status(*, need: Need, campaign: Campaign, status: NeedStatus, 
     link = need_link(need)
     if status == NeedStatus.SUBMITTED:
         organisation = await Organisation.get(id=need.organisation_id)
-        subject = (_("技术需求已修改并重新提交：%(title)s", title=need.title) if resubmission
-                   else _("新的技术需求待筛选：%(title)s", title=need.title))
-        body = _("%(org)s 在“%(campaign)s”中提交了技术需求《%(title)s》，请及时筛选。",
-                 org=organisation.name, campaign=campaign.title, title=need.title)
+
+        def subject() -> str:
+            if resubmission:
+                return _("技术需求已修改并重新提交：%(title)s", title=need.title)
+            return _("新的技术需求待筛选：%(title)s", title=need.title)
+
+        def body() -> str:
+            return _("%(org)s 在“%(campaign)s”中提交了技术需求《%(title)s》，请及时筛选。",
+                     org=organisation.name, campaign=campaign.title, title=need.title)
+
         for organiser in await User.filter(is_organiser=True, is_active=True):
             await notify(user=organiser, subject=subject, body=body, link=link)
         return
-    subjects = {
-        NeedStatus.RETURNED: _("技术需求被退回修改：%(title)s", title=need.title),
-        NeedStatus.ACCEPTED: _("技术需求已采纳：%(title)s", title=need.title),
-        NeedStatus.REJECTED: _("技术需求未被采纳：%(title)s", title=need.title),
-        NeedStatus.MERGED: _("技术需求已合并：%(title)s", title=need.title),
-    }
-    bodies = {
-        NeedStatus.RETURNED: _("您单位提交的技术需求《%(title)s》被退回修改。理由：%(reason)s\n请修改后在征集截止前重新提交。",
-                               title=need.title, reason=reason),
-        NeedStatus.ACCEPTED: _("您单位提交的技术需求《%(title)s》已被采纳，将用于编制榜单。", title=need.title),
-        NeedStatus.REJECTED: _("您单位提交的技术需求《%(title)s》未被采纳。理由：%(reason)s", title=need.title, reason=reason),
-        NeedStatus.MERGED: _("您单位提交的技术需求《%(title)s》已并入需求《%(target)s》统一处理。",
-                             title=need.title, target=target.title if target else ""),
-    }
-    body = bodies[status]
-    if status in {NeedStatus.ACCEPTED, NeedStatus.MERGED} and reason:
-        body += "\n" + _("说明：%(reason)s", reason=reason)
+
+    def decision_subject() -> str:
+        return {
+            NeedStatus.RETURNED: _("技术需求被退回修改：%(title)s", title=need.title),
+            NeedStatus.ACCEPTED: _("技术需求已采纳：%(title)s", title=need.title),
+            NeedStatus.REJECTED: _("技术需求未被采纳：%(title)s", title=need.title),
+            NeedStatus.MERGED: _("技术需求已合并：%(title)s", title=need.title),
+        }[status]
+
+    def decision_body() -> str:
+        text = {
+            NeedStatus.RETURNED: _("您单位提交的技术需求《%(title)s》被退回修改。理由：%(reason)s\n请修改后在征集截止前重新提交。",
+                                   title=need.title, reason=reason),
+            NeedStatus.ACCEPTED: _("您单位提交的技术需求《%(title)s》已被采纳，将用于编制榜单。", title=need.title),
+            NeedStatus.REJECTED: _("您单位提交的技术需求《%(title)s》未被采纳。理由：%(reason)s",
+                                   title=need.title, reason=reason),
+            NeedStatus.MERGED: _("您单位提交的技术需求《%(title)s》已并入需求《%(target)s》统一处理。",
+                                 title=need.title, target=target.title if target else ""),
+        }[status]
+        if status in {NeedStatus.ACCEPTED, NeedStatus.MERGED} and reason:
+            text += "\n" + _("说明：%(reason)s", reason=reason)
+        return text
+
     recipients = await User.filter(organisation_id=need.organisation_id, is_submitter=True, is_active=True)
     for user in recipients:
-        await notify(user=user, subject=subjects[status], body=body, link=link)
+        await notify(user=user, subject=decision_subject, body=decision_body, link=link)
 
 
 # -- needs: lists, detail, history ---------------------------------------------------------------

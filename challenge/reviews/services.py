@@ -284,16 +284,17 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                 if panel.created_by is not None:
                     await notify(
                         user=panel.created_by,
-                        subject=_("评审分配因利益冲突被撤销：%(panel)s", panel=panel.name),
-                        body=_("专家 %(expert)s 与申报 #%(bid)s 存在利益冲突（%(reasons)s），分配已撤销，请补充评审专家。",
-                               expert=item.expert.name, bid=item.bid_id, reasons=_join(reasons)),
+                        subject=lambda: _("评审分配因利益冲突被撤销：%(panel)s", panel=panel.name),
+                        body=lambda: _("专家 %(expert)s 与申报 #%(bid)s 存在利益冲突（%(reasons)s），分配已撤销，请补充评审专家。",
+                                       expert=item.expert.name, bid=item.bid_id, reasons=_join(reasons)),
                         link=f"/review/manage/panels/{panel.id}/assign",
                     )
                 if not was_proposed:
                     await notify(
                         user=item.expert,
-                        subject=_("一项评审任务已撤销"),
-                        body=_("根据利益冲突规则，您在“%(panel)s”中的一项评审任务已撤销，无需继续评审。", panel=panel.name),
+                        subject=lambda: _("一项评审任务已撤销"),
+                        body=lambda: _("根据利益冲突规则，您在“%(panel)s”中的一项评审任务已撤销，无需继续评审。",
+                                       panel=panel.name),
                         link="/review/",
                     )
     return revoked
@@ -552,20 +553,22 @@ async def remove_assignment(*, assignment: Assignment, actor: User, reason: str 
         await set_assignment_status(assignment=assignment, status=AssignmentStatus.REVOKED, actor=actor,
                                     reason=reason or _("管理员撤销"), action="revoke")
         expert = await User.get(id=assignment.expert_id)
-        await notify(user=expert, subject=_("一项评审任务已撤销"),
-                     body=_("项目管理办公室撤销了您的一项评审任务。"), link="/review/")
+        await notify(user=expert, subject=lambda: _("一项评审任务已撤销"),
+                     body=lambda: _("项目管理办公室撤销了您的一项评审任务。"), link="/review/")
 
 
 async def _notify_assigned(panel: Panel, expert: User, count: int) -> None:
     challenge = await Challenge.get(id=panel.challenge_id)
-    due = ""
-    if panel.due_at is not None:
-        due = _("，请于 %(due)s 前完成", due=format_datetime(panel.due_at))
+
+    def body() -> str:
+        due = _("，请于 %(due)s 前完成", due=format_datetime(panel.due_at)) if panel.due_at is not None else ""
+        return _("您已被分配评审榜单“%(title)s”的 %(n)s 份申报%(due)s。如存在利益冲突，请在任务页面说明原因并拒绝。",
+                 title=challenge.title, n=count, due=due)
+
     await notify(
         user=expert,
-        subject=_("新的评审任务：%(title)s", title=challenge.title),
-        body=_("您已被分配评审榜单“%(title)s”的 %(n)s 份申报%(due)s。如存在利益冲突，请在任务页面说明原因并拒绝。",
-               title=challenge.title, n=count, due=due),
+        subject=lambda: _("新的评审任务：%(title)s", title=challenge.title),
+        body=body,
         link="/review/",
     )
 
@@ -632,14 +635,16 @@ async def decline_assignment(*, assignment: Assignment, actor: User, reason: str
                          after={"bid_id": assignment.bid_id, "expert_id": replacement_id,
                                 "replaces": assignment.id})
         if panel.created_by is not None:
-            body = _("专家 %(expert)s 拒绝评审申报 %(code)s，原因：%(reason)s。", expert=actor.name, code=entry.code,
-                     reason=reason)
-            if replacement_id is not None:
-                body += _("系统已建议由组内负担最轻且无利益冲突的专家替补，请确认分配。")
-            else:
-                body += _("专家组内没有可替补的专家，请增加专家组成员。")
-            await notify(user=panel.created_by, subject=_("评审任务被拒绝：%(panel)s", panel=panel.name), body=body,
-                         link=f"/review/manage/panels/{panel.id}/assign")
+
+            def body() -> str:
+                text = _("专家 %(expert)s 拒绝评审申报 %(code)s，原因：%(reason)s。", expert=actor.name, code=entry.code,
+                         reason=reason)
+                if replacement_id is not None:
+                    return text + _("系统已建议由组内负担最轻且无利益冲突的专家替补，请确认分配。")
+                return text + _("专家组内没有可替补的专家，请增加专家组成员。")
+
+            await notify(user=panel.created_by, subject=lambda: _("评审任务被拒绝：%(panel)s", panel=panel.name),
+                         body=body, link=f"/review/manage/panels/{panel.id}/assign")
     return replacement
 
 
@@ -708,8 +713,8 @@ async def _notify_if_panel_done(panel_id: int) -> None:
     chair_id = await chair_id_of(panel)
     recipients = [u for u in [panel.created_by, await User.get_or_none(id=chair_id)] if u is not None]
     for user in {u.id: u for u in recipients}.values():
-        await notify(user=user, subject=_("评审已全部提交：%(panel)s", panel=panel.name),
-                     body=_("专家组全部评分已提交，请查看排名并形成专家组意见。"),
+        await notify(user=user, subject=lambda: _("评审已全部提交：%(panel)s", panel=panel.name),
+                     body=lambda: _("专家组全部评分已提交，请查看排名并形成专家组意见。"),
                      link=f"/review/panels/{panel.id}")
 
 
@@ -731,9 +736,9 @@ async def reopen_assignment(*, assignment: Assignment, actor: User, reason: str)
         await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
                                     reason=reason, action="reopen")
         expert = await User.get(id=assignment.expert_id)
-        await notify(user=expert, subject=_("评分已被组长退回：%(code)s", code=blind.label(entry.code)),
-                     body=_("专家组组长退回了您对%(code)s的评分，原因：%(reason)s。请修改后重新提交。",
-                            code=blind.label(entry.code), reason=reason),
+        await notify(user=expert, subject=lambda: _("评分已被组长退回：%(code)s", code=blind.label(entry.code)),
+                     body=lambda: _("专家组组长退回了您对%(code)s的评分，原因：%(reason)s。请修改后重新提交。",
+                                    code=blind.label(entry.code), reason=reason),
                      link=f"/review/assignments/{assignment.id}")
     return assignment
 
@@ -810,8 +815,8 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
             await set_panel_status(panel=panel, status=PanelStatus.CONCLUDED, actor=actor)
         creator = await User.get_or_none(id=panel.created_by_id) if panel.created_by_id else None
         if creator is not None:
-            await notify(user=creator, subject=_("专家组意见已形成：%(panel)s", panel=panel.name),
-                         body=_("组长已记录专家组意见和推荐名单。"), link=f"/review/manage/panels/{panel.id}/ranking")
+            await notify(user=creator, subject=lambda: _("专家组意见已形成：%(panel)s", panel=panel.name),
+                         body=lambda: _("组长已记录专家组意见和推荐名单。"), link=f"/review/manage/panels/{panel.id}/ranking")
     return opinion
 
 
@@ -911,13 +916,17 @@ async def send_reminders(*, actor: User | None, panel: Panel | None = None, only
     async with in_transaction():
         for group in per_expert.values():
             first = group[0]
-            due = ""
-            if first.panel.due_at is not None:
-                        due = _("截止时间：%(due)s。", due=format_datetime(first.panel.due_at))
+
+            def body() -> str:
+                due = ""
+                if first.panel.due_at is not None:
+                    due = _("截止时间：%(due)s。", due=format_datetime(first.panel.due_at))
+                return _("您还有 %(n)s 份申报尚未提交评分。%(due)s", n=len(group), due=due)
+
             await notify(
                 user=first.expert,
-                subject=_("评审提醒：%(title)s", title=first.panel.challenge.title),
-                body=_("您还有 %(n)s 份申报尚未提交评分。%(due)s", n=len(group), due=due),
+                subject=lambda: _("评审提醒：%(title)s", title=first.panel.challenge.title),
+                body=body,
                 link="/review/",
             )
             await Assignment.filter(id__in=[a.id for a in group]).update(reminded_at=now)

@@ -5,6 +5,7 @@ one Jinja environment serves every language at once and services can translate m
 """
 
 import io
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 
@@ -41,6 +42,16 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current_locale.get()
+
+
+@contextmanager
+def in_locale(locale: str):
+    """Translate in another language for a while: messages written for their recipient."""
+    token = _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def gettext(message: str, **variables) -> str:
