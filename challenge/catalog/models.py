@@ -1,6 +1,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from challenge.web.i18n import get_locale
+
 
 class Domain(Model):
     """A priority technology domain (领域). Data an organiser edits, not an enum."""
@@ -17,4 +19,9 @@ class Domain(Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the English name when there is one)."""
+        return self.name_en if self.name_en and get_locale() == "en" else self.name

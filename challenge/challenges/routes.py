@@ -157,7 +157,7 @@ async def _form_context(form, *, challenge: Challenge | None, action: str = "") 
     return {
         "form": form, "challenge": challenge, "rows": forms.rows_to_render(form, action),
         "needs": needs, "organisations": await Organisation.filter(status=OrgStatus.APPROVED).order_by("name"),
-        "domains_options": [(d.id, d.name) for d in await Domain.filter(is_active=True).order_by("sort_order", "id")],
+        "domains_options": [(d.id, d.label) for d in await Domain.filter(is_active=True).order_by("sort_order", "id")],
         "mechanisms": Mechanism.choices(), "aggregations": Aggregation.choices(),
         "org_types": OrgType.choices(), "provinces": regions.provinces(),
     }

@@ -677,7 +677,7 @@ async def export_rows(query, *, now: datetime, batch: int = 500) -> AsyncIterato
     while True:
         chunk = await query.offset(offset).limit(batch).select_related("domain").prefetch_related("issuers", "needs")
         for c in chunk:
-            yield [c.id, c.mechanism, c.title, c.domain.name if c.domain else "", c.shown_status(now),
+            yield [c.id, c.mechanism, c.title, c.domain.label if c.domain else "", c.shown_status(now),
                    "；".join(o.name for o in c.issuers), "；".join(n.title for n in c.needs),
                    c.funding_wan, c.delivery_months, c.opens_at, c.closes_at, c.winners_count, c.experts_per_bid,
                    _("盲评") if c.blind_review else _("公开评审"), c.version, c.published_at]

@@ -173,7 +173,7 @@ async def campaigns(request: Request):
 
 
 async def _domain_options() -> list[tuple[int, str]]:
-    return [(d.id, d.name) for d in await Domain.filter(is_active=True).order_by("sort_order", "id")]
+    return [(d.id, d.label) for d in await Domain.filter(is_active=True).order_by("sort_order", "id")]
 
 
 async def campaign_form(request: Request):
@@ -251,7 +251,7 @@ async def _render_need_form(request: Request, *, form: Form, campaign: Campaign,
         "form": form,
         "campaign": campaign,
         "need": need,
-        "domain_options": [(d.id, d.name) for d in domains],
+        "domain_options": [(d.id, d.label) for d in domains],
         "attachments": await services.need_attachments(need) if need else [],
         "is_open": permissions.is_campaign_open(campaign),
         "max_attachments": MAX_ATTACHMENTS_PER_NEED,

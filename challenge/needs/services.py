@@ -546,7 +546,7 @@ async def export_rows(query, batch: int = 500):
             names.setdefault(owner_id, []).append(filename)
         for need in needs:
             yield [
-                need.id, need.campaign.title, need.title, need.domain.name if need.domain else "",
+                need.id, need.campaign.title, need.title, need.domain.label if need.domain else "",
                 need.organisation.name, need.organisation.org_type, regions.name(need.organisation.region_code),
                 need.status, need.status_reason, need.merged_into_id or "", need.bottleneck, need.state_of_art,
                 need.target_indicators, need.application_scenario, need.expected_results, need.cofunding_wan,

@@ -101,7 +101,7 @@ async def profile(request: Request):
             return redirect("/review/profile")
         selected = data["domain_ids"]
     return render(request, "reviews/profile.html", {
-        "form": form, "domains": [(d.id, d.name) for d in domains], "selected": selected,
+        "form": form, "domains": [(d.id, d.label) for d in domains], "selected": selected,
         "availability": Availability.choices(), "user": user,
     }, status_code=_status(form))
 
