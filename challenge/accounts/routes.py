@@ -55,7 +55,7 @@ async def login(request: Request):
                 flash(request, _("欢迎回来，%(name)s", name=user.name))
                 return redirect(safe_next(form.get("next"), "/account"))
         form.data.pop("password", None)
-    return render(request, "accounts/login.html", {"form": form}, status_code=200 if form.is_valid else 400)
+    return render(request, "accounts/login.html", {"form": form}, status_code=form.status_code)
 
 
 async def logout(request: Request):
@@ -88,7 +88,7 @@ async def register(request: Request):
         "org_types": OrgType.choices(),
         "regions": regions.choices(),
         "roles": [Role.SUBMITTER, Role.BIDDER],
-    }, status_code=200 if form.is_valid else 400)
+    }, status_code=form.status_code)
 
 
 async def account(request: Request):
@@ -128,7 +128,7 @@ async def forgot_password(request: Request):
                                                   valid_hours=settings.password_reset_hours)
             flash(request, _("如果该邮箱已注册，我们已发送重置密码的邮件，请在有效期内查收。"))
             return redirect("/login")
-    return render(request, "accounts/forgot.html", {"form": form}, status_code=200 if form.is_valid else 400)
+    return render(request, "accounts/forgot.html", {"form": form}, status_code=form.status_code)
 
 
 async def reset_password(request: Request):
@@ -152,7 +152,7 @@ async def reset_password(request: Request):
                 flash(request, _("密码已重置，请用新密码登录"))
                 return redirect("/login")
         form.data.clear()
-    return render(request, "accounts/reset.html", {"form": form}, status_code=200 if form.is_valid else 400)
+    return render(request, "accounts/reset.html", {"form": form}, status_code=form.status_code)
 
 
 async def switch_locale(request: Request):
@@ -206,7 +206,7 @@ async def choose_organisation(request: Request):
         "organisations": [(org.id, org.name) for org in await organisation_choices()],
         "org_types": OrgType.choices(),
         "regions": regions.choices(),
-    }, status_code=200 if form.is_valid else 400)
+    }, status_code=form.status_code)
 
 
 async def inbox(request: Request):

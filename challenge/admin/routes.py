@@ -102,7 +102,7 @@ async def domains(request: Request):
             flash(request, _("领域已保存"))
             return redirect("/admin/domains")
     return render(request, "admin/domains.html", {"domains": await Domain.all(), "form": form},
-                  status_code=200 if form.is_valid else 400)
+                  status_code=form.status_code)
 
 
 async def outbox(request: Request):

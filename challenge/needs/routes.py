@@ -201,7 +201,7 @@ async def campaign_form(request: Request):
                 return redirect(f"/needs/campaigns/{campaign.id}")
     return render(request, "needs/campaign_form.html", {
         "form": form, "campaign": campaign, "domain_options": options,
-    }, status_code=200 if form.is_valid else 400)
+    }, status_code=form.status_code)
 
 
 async def campaign_detail(request: Request):

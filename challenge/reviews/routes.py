@@ -54,10 +54,6 @@ def _int(request: Request, name: str) -> int:
         raise HTTPException(404) from None
 
 
-def _status(form: Form) -> int:
-    return 200 if form.is_valid else 400
-
-
 # == experts ===================================================================================
 
 async def tasks(request: Request):
@@ -103,7 +99,7 @@ async def profile(request: Request):
     return render(request, "reviews/profile.html", {
         "form": form, "domains": [(d.id, d.label) for d in domains], "selected": selected,
         "availability": Availability.choices(), "user": user,
-    }, status_code=_status(form))
+    }, status_code=form.status_code)
 
 
 async def conflicts(request: Request):
@@ -128,7 +124,7 @@ async def conflicts(request: Request):
     return render(request, "reviews/conflicts.html", {
         "form": form, "declarations": declarations, "organisations": list(organisations),
         "kinds": ConflictKind.choices(),
-    }, status_code=_status(form))
+    }, status_code=form.status_code)
 
 
 async def conflict_delete(request: Request):
@@ -167,7 +163,7 @@ async def invitation(request: Request):
         form.data.pop("password", None)
         form.data.pop("password_confirm", None)
     return render(request, "reviews/invitation.html", {"form": form, "invite": invite, "existing": existing},
-                  status_code=_status(form))
+                  status_code=form.status_code)
 
 
 async def _expert_assignment(request: Request, user) -> tuple[Assignment, PanelBid]:
@@ -491,7 +487,7 @@ async def panel_new(request: Request):
     return render(request, "reviews/panel_new.html", {
         "form": form, "challenge": challenge, "stages": [(s.id, s.name) for s in stages], "pool": pool,
         "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
-    }, status_code=_status(form))
+    }, status_code=form.status_code)
 
 
 async def _managed_panel(request: Request) -> Panel:
@@ -596,7 +592,7 @@ async def assign_page(request: Request):
                 flash(request, _("已添加分配"))
                 return redirect(f"/review/manage/panels/{panel.id}/assign#bid-{bid_id}")
     context = await _assign_context(panel, form)
-    return render(request, "reviews/assign.html", context, status_code=_status(form))
+    return render(request, "reviews/assign.html", context, status_code=form.status_code)
 
 
 async def propose(request: Request):

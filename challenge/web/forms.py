@@ -32,6 +32,11 @@ class Form:
     def is_valid(self) -> bool:
         return not self.errors
 
+    @property
+    def status_code(self) -> int:
+        """For re-rendering a form: 400 when it carries errors, so clients and tests can tell."""
+        return 200 if self.is_valid else 400
+
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
