@@ -43,8 +43,6 @@ RESULT_CHALLENGE_STATES = {
     ChallengeStatus.DELIVERING,
     ChallengeStatus.FINISHED,
 }
-# After publishing, changes are amendments, allowed while bids are open or being reviewed.
-AMENDABLE_CHALLENGE_STATES = {ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING}
 FINAL_CHALLENGE_STATES = {ChallengeStatus.FINISHED, ChallengeStatus.CANCELLED}
 
 # The state machine of DESIGN 3.3: the only transitions `set_challenge_status` accepts.
@@ -124,6 +122,11 @@ class Challenge(Model):
         """Bids are accepted only while published AND inside the window, whatever a job has done."""
         return (self.status == ChallengeStatus.PUBLISHED and self.opens_at is not None
                 and self.opens_at <= now and not self.window_passed(now))
+
+    def amendable(self, now: datetime) -> bool:
+        """After publishing, changes are amendments (补充通知), until the bid window closes: bidders
+        must be able to act on every change, and the review judges bids against what was published."""
+        return self.status == ChallengeStatus.PUBLISHED and not self.window_passed(now)
 
     def shown_status(self, now: datetime) -> ChallengeStatus:
         """Published with its window passed is shown closed even before `close-expired` flips it."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from challenge.accounts.models import User
-from challenge.challenges.models import AMENDABLE_CHALLENGE_STATES, Challenge, ChallengeStatus, Question
+from challenge.challenges.models import Challenge, ChallengeStatus, Question
 
 
 def is_organiser(user: User | None) -> bool:
@@ -19,8 +19,8 @@ def can_edit_challenge(user: User | None, challenge: Challenge) -> bool:
     return is_organiser(user) and challenge.status == ChallengeStatus.DRAFT
 
 
-def can_amend_challenge(user: User | None, challenge: Challenge) -> bool:
-    return is_organiser(user) and challenge.status in AMENDABLE_CHALLENGE_STATES
+def can_amend_challenge(user: User | None, challenge: Challenge, now: datetime) -> bool:
+    return is_organiser(user) and challenge.amendable(now)
 
 
 def can_ask_question(user: User | None, challenge: Challenge, now: datetime) -> bool:

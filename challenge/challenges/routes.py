@@ -11,7 +11,6 @@ from challenge.catalog.models import Domain
 from challenge.challenges import forms, permissions, services
 from challenge.challenges.display import describe_changes
 from challenge.challenges.models import (
-    AMENDABLE_CHALLENGE_STATES,
     CHALLENGE_TRANSITIONS,
     PUBLIC_CHALLENGE_STATES,
     Aggregation,
@@ -90,7 +89,7 @@ async def challenge_detail(request: Request):
         "can_bid": permissions.can_bid(user, challenge, now),
         "can_ask": permissions.can_ask_question(user, challenge, now),
         "can_edit": permissions.can_edit_challenge(user, challenge),
-        "can_amend": permissions.can_amend_challenge(user, challenge),
+        "can_amend": permissions.can_amend_challenge(user, challenge, now),
         "is_organiser": organiser,
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
                         if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
@@ -131,7 +130,6 @@ async def manage(request: Request):
         **_filter_context(filters, errors), "page": page, "now": now,
         "domains": await Domain.all().order_by("sort_order", "id"), "statuses": list(ChallengeStatus),
         "query_string": str(request.query_params),
-        "amendable": {s.value for s in AMENDABLE_CHALLENGE_STATES},
         "accepted_needs": await Need.filter(status=NeedStatus.ACCEPTED).count(),
     })
 
@@ -218,7 +216,7 @@ async def edit_challenge(request: Request):
     if challenge.status != ChallengeStatus.DRAFT:
         flash(request, _("榜单已发布，不能直接修改。请通过“发布补充通知”说明并公开修改内容，未做任何修改。"), "error")
         return redirect(f"/challenges/{challenge.id}/amend" if permissions.can_amend_challenge(
-            current_user(request), challenge) else f"/challenges/{challenge.id}")
+            current_user(request), challenge, now_utc()) else f"/challenges/{challenge.id}")
     if request.method == "POST":
         return await _save(request, challenge)
     form = forms.initial_form(await services.load_data(challenge))
@@ -256,13 +254,13 @@ async def change_status(request: Request):
 async def amend(request: Request):
     actor = require_organiser(request)
     challenge = await _challenge_or_404(request)
-    if not permissions.can_amend_challenge(actor, challenge):
+    now = now_utc()
+    if not permissions.can_amend_challenge(actor, challenge, now):
         if challenge.status == ChallengeStatus.DRAFT:
             flash(request, _("草稿尚未发布，可直接修改。"), "info")
             return redirect(f"/challenges/{challenge.id}/edit")
-        flash(request, _("榜单当前状态为“%(s)s”，不能再发布补充通知", s=challenge.status.label), "error")
+        flash(request, services.not_amendable_message(challenge, now), "error")
         return redirect(f"/challenges/{challenge.id}")
-    now = now_utc()
     current = await services.load_data(challenge)
     can_move_close = challenge.accepting_bids(now)
     form = forms.initial_form(current)

@@ -18,7 +18,6 @@ from challenge.bids.models import Bid, BidStatus
 from challenge.catalog.models import Domain
 from challenge.challenges import search
 from challenge.challenges.models import (
-    AMENDABLE_CHALLENGE_STATES,
     CHALLENGE_TRANSITIONS,
     PUBLIC_CHALLENGE_STATES,
     Aggregation,
@@ -36,7 +35,7 @@ from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.mail.services import notify
 from challenge.needs.models import Need, NeedStatus
 from challenge.web.i18n import _
-from challenge.web.timefmt import now_utc
+from challenge.web.timefmt import format_datetime, now_utc
 
 RUBRIC_TOTAL = 100
 QUESTION_MIN, QUESTION_MAX = 5, 2000
@@ -428,13 +427,19 @@ def _json_value(name: str, value):
     return value
 
 
+def not_amendable_message(challenge: Challenge, now: datetime) -> str:
+    if challenge.status == ChallengeStatus.PUBLISHED and challenge.window_passed(now):
+        return _("揭榜已于 %(when)s 截止，不能再发布补充通知", when=format_datetime(challenge.closes_at))
+    return _("榜单当前状态为“%(s)s”，不能再发布补充通知", s=challenge.shown_status(now).label)
+
+
 async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanation: str, actor: User,
                           now: datetime | None = None) -> Amendment:
     """Publish a supplementary notice: apply the changed amendable fields of `data`, version it.
 
-    Refused (nothing changed) outside AMENDABLE_CHALLENGE_STATES, without an explanation, without
-    any change, when the close is moved earlier or changed after the window has passed, or when
-    the result would not be publishable. Side effects: `version` + 1, an Amendment row with the
+    Refused (nothing changed) unless the challenge is published and its bid window has not closed
+    (`Challenge.amendable`), without an explanation, without any change, when the close is moved
+    earlier or changed before the window opens, or when the result would not be publishable. Side effects: `version` + 1, an Amendment row with the
     before/after of each changed field, search text refreshed, audit entry `challenge.amend`,
     a notification to every bidder with a bid on the challenge.
     """
@@ -442,8 +447,8 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
     explanation = explanation.strip()
     async with in_transaction():
         current_row = await Challenge.filter(id=challenge.id).select_for_update().get()
-        if current_row.status not in AMENDABLE_CHALLENGE_STATES:
-            raise DomainError(_("榜单当前状态为“%(s)s”，不能再发布补充通知", s=current_row.status.label))
+        if not current_row.amendable(now):
+            raise DomainError(not_amendable_message(current_row, now))
         current = await load_data(current_row)
         _check_rows(data, current)
         changes = []

@@ -202,12 +202,8 @@ def _data(plan: Plan, need: Need, issuers: list[Organisation], ctx, now: datetim
     )
 
 
-async def _move(challenge, plan: Plan, admin, *, publish_at: datetime, now: datetime) -> None:
-    """Publish (at `publish_at`, in the past when the window is already over) and walk the states."""
-    if plan.state == ChallengeStatus.DRAFT:
-        return
-    await services.set_challenge_status(challenge=challenge, status=ChallengeStatus.PUBLISHED, actor=admin,
-                                        now=publish_at)
+async def _walk(challenge, plan: Plan, admin, *, now: datetime) -> None:
+    """Walk a published challenge whose window is over through the states up to the plan's."""
     order = [ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.NOTICE, ChallengeStatus.ANNOUNCED]
     if plan.state not in order:
         return
@@ -227,13 +223,18 @@ async def load(ctx, settings) -> None:
         issuers = [await Organisation.get(id=need.organisation_id)]
         data = _data(plan, need, issuers, ctx, now)
         challenge = await services.save_draft(challenge=None, data=data, actor=admin)
+        made[plan.key] = challenge
+        if plan.state == ChallengeStatus.DRAFT:
+            continue
         # A challenge whose window is over was published back then, the day before it opened.
         publish_at = now if data.closes_at > now else data.opens_at - timedelta(days=1)
-        await _move(challenge, plan, admin, publish_at=publish_at, now=now)
-        made[plan.key] = challenge
+        await services.set_challenge_status(challenge=challenge, status=ChallengeStatus.PUBLISHED, actor=admin,
+                                            now=publish_at)
+        if plan.key in AMENDMENTS:
+            # Amendments are published while the window is open: a week before the close at the latest.
+            await AMENDMENTS[plan.key](challenge, admin, min(now, data.closes_at - timedelta(days=7)))
+        await _walk(challenge, plan, admin, now=now)
 
-    await _amend_open_call(made["open_call_open"], admin, now)
-    await _amend_closed_window(made["closed_window"], admin, now)
     for key, rows in QUESTIONS.items():
         challenge = made[key]
         for email, body, answer in rows:
@@ -263,3 +264,6 @@ async def _amend_closed_window(challenge, admin, now: datetime) -> None:
     data.eligibility_text = data.eligibility_text + "\n5. 牵头单位须具备动力电池回收利用行业规范条件（白名单）资质或与具备该资质的企业联合申报。"
     await services.amend_challenge(challenge=challenge, data=data, actor=admin, now=now,
                                    explanation="补充揭榜条件第 5 项：明确牵头单位或联合体成员须具备行业规范条件资质。")
+
+
+AMENDMENTS = {"open_call_open": _amend_open_call, "closed_window": _amend_closed_window}

@@ -86,14 +86,29 @@ async def test_refused_amendments_change_nothing(case):
     assert await AssessmentTarget.filter(challenge=challenge).count() == 2
 
 
-async def test_close_cannot_move_once_the_window_has_passed():
-    challenge = await make_published()
+async def test_nothing_is_amended_once_the_window_has_closed():
+    """Bidders could no longer act on a change, and the review judges bids against what was published."""
+    organiser = await make_organiser()
+    challenge = await make_published(actor=organiser)
     data = await services.load_data(challenge)
-    data.closes_at = challenge.closes_at + timedelta(days=30)
+    data.targets[1].target_value = "≥95"
+    after_close = challenge.closes_at + timedelta(hours=1)
     with pytest.raises(DomainError) as refused:
-        await services.amend_challenge(challenge=challenge, data=data, actor=None, explanation="延期",
-                                       now=challenge.closes_at + timedelta(hours=1))
-    assert "窗口已结束" in refused.value.errors["closes_at"]
+        await services.amend_challenge(challenge=challenge, data=data, actor=organiser, explanation="提高捕集率",
+                                       now=after_close)
+    assert "截止，不能再发布补充通知" in refused.value.message
+    for status in (ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.NOTICE):
+        await Challenge.filter(id=challenge.id).update(status=status)
+        with pytest.raises(DomainError) as refused:
+            await services.amend_challenge(challenge=challenge, data=data, actor=organiser, explanation="提高捕集率")
+        assert "不能再发布补充通知" in refused.value.message
+    assert await Amendment.all().count() == 0
+    assert (await AssessmentTarget.filter(challenge=challenge).order_by("position"))[1].target_value == "≥90"
+    # Before the close the same amendment goes through.
+    await Challenge.filter(id=challenge.id).update(status=ChallengeStatus.PUBLISHED)
+    amendment = await services.amend_challenge(challenge=challenge, data=data, actor=organiser,
+                                               explanation="提高捕集率", now=challenge.closes_at - timedelta(hours=1))
+    assert amendment.version == 2
 
 
 async def test_drafts_and_finished_challenges_are_not_amended():
@@ -179,10 +194,20 @@ async def test_amendment_of_a_finished_challenge_is_refused_on_the_page(client):
     assert "不能再发布补充通知" in (await client.get(f"/challenges/{challenge.id}")).text
 
 
-async def test_close_extension_reopens_nothing_after_the_window(client):
+async def test_amendment_page_refuses_once_the_window_has_closed(client):
     organiser = await make_organiser()
     challenge = await make_published(actor=organiser)
     await Challenge.filter(id=challenge.id).update(closes_at=now_utc() - timedelta(minutes=1))
     await client.login(organiser.email)
-    page = await client.get(f"/challenges/{challenge.id}/amend")
-    assert "揭榜窗口已结束，不能再修改截止时间" in page.text and 'name="closes_at"' not in page.text
+    response = await client.get(f"/challenges/{challenge.id}/amend")
+    assert response.status_code == 303 and response.headers["location"] == f"/challenges/{challenge.id}"
+    page = await client.get(f"/challenges/{challenge.id}")
+    assert "截止，不能再发布补充通知" in page.text and "发布补充通知</a>" not in page.text
+    fields = challenge_form_data(await services.load_data(challenge))
+    response = await client.submit(f"/challenges/{challenge.id}/amend", {**fields, "funding_wan": "9000",
+                                                                           "explanation": "追加经费"})
+    assert response.status_code == 303
+    stored = await Challenge.get(id=challenge.id)
+    assert stored.version == 1 and stored.funding_wan == Decimal("3000")
+    manage = await client.get("/challenges/manage")
+    assert f'href="/challenges/{challenge.id}/amend"' not in manage.text
