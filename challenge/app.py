@@ -28,6 +28,7 @@ from challenge.mail.middleware import DeliverMailAfterResponse
 from challenge.mail import services as mail_services
 from challenge.needs import routes as needs
 from challenge.pages import routes as pages
+from challenge.results import routes as results
 from challenge.reviews import routes as reviews
 from challenge.settings import STATIC_DIR, Settings, load_settings
 from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/challenges", routes=challenges.routes, name="challenges"),
         Mount("/bids", routes=bids.routes, name="bids"),
         Mount("/review", routes=reviews.routes, name="reviews"),
+        Mount("/results", routes=results.routes, name="results"),
         Mount("/admin", routes=admin.routes, name="admin"),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]

@@ -57,7 +57,7 @@ from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.files.models import Attachment, Blob
 from challenge.files.services import attach, store_blobs
 from challenge.files.uploads import UploadedFile
-from challenge.mail.services import notify
+from challenge.mail.services import Text, notify
 from challenge.reviews.services import recheck_conflicts
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc
@@ -666,7 +666,8 @@ _SUBJECTS = {
 
 async def set_bid_status(*, bid: Bid, status: BidStatus, actor: User | None, reason: str = "",
                          action: str = "", message: str = "", now: datetime | None = None,
-                         version: BidVersion | None = None, challenge: Challenge | None = None) -> Bid:
+                         version: BidVersion | None = None, challenge: Challenge | None = None,
+                         body: Text | None = None) -> Bid:
     """The only writer of `Bid.status`. Call it inside the transaction that locked the bid.
 
     Checks the transition (`BID_TRANSITIONS`) and, for SUBMITTED and WITHDRAWN, that the bid
@@ -676,7 +677,9 @@ async def set_bid_status(*, bid: Bid, status: BidStatus, actor: User | None, rea
     - the audit entry `bid.<action or status>` with the status before and after (and the
       version number and receipt hash on a submission),
     - a `BidMessage` to the bidder when `message` is given (the organiser's words),
-    - an inbox notification and an e-mail (outbox) to every active user of the lead organisation.
+    - an inbox notification and an e-mail (outbox) to every active user of the lead organisation;
+      its text is `body` when given (a function writes it in each recipient's language), else the
+      reason or the message.
     """
     status = BidStatus(status)
     moment = now or now_utc()
@@ -700,11 +703,11 @@ async def set_bid_status(*, bid: Bid, status: BidStatus, actor: User | None, rea
                            after=after, note=reason)
         if message:
             await BidMessage.create(bid=bid, author=actor, status=status, body=message)
-        await _notify_organisation(bid, status, reason or message, version)
+        await _notify_organisation(bid, status, body or reason or message, version)
     return bid
 
 
-async def _notify_organisation(bid: Bid, status: BidStatus, text: str, version: BidVersion | None) -> None:
+async def _notify_organisation(bid: Bid, status: BidStatus, text: Text, version: BidVersion | None) -> None:
     link = f"/bids/{bid.id}/receipt/{version.version}" if version is not None else bid_link(bid)
 
     def subject() -> str:
@@ -712,7 +715,7 @@ async def _notify_organisation(bid: Bid, status: BidStatus, text: str, version: 
 
     def body() -> str:
         if version is None:
-            return text
+            return text() if callable(text) else text
         return _("申报编号 %(number)s，第 %(version)s 版，提交时间 %(when)s，回执 SHA-256：%(sha)s",
                  number=bid.number, version=version.version, when=format_datetime(version.submitted_at),
                  sha=version.sha256)

@@ -36,13 +36,6 @@ PUBLIC_CHALLENGE_STATES = {
     ChallengeStatus.FINISHED,
     ChallengeStatus.CANCELLED,
 }
-# Shown on /results: a winner has been proposed or announced.
-RESULT_CHALLENGE_STATES = {
-    ChallengeStatus.NOTICE,
-    ChallengeStatus.ANNOUNCED,
-    ChallengeStatus.DELIVERING,
-    ChallengeStatus.FINISHED,
-}
 FINAL_CHALLENGE_STATES = {ChallengeStatus.FINISHED, ChallengeStatus.CANCELLED}
 
 # The state machine of DESIGN 3.3: the only transitions `set_challenge_status` accepts.

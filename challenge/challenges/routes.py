@@ -35,6 +35,9 @@ from challenge.web.timefmt import now_utc
 PUBLISH_REFUSED = N_("榜单未发布，也未保存本次修改。请先解决以下问题：")
 # What the challenge page offers; review, notice and delivery move the rest through their own services.
 PAGE_TRANSITIONS = {ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.CANCELLED}
+# Sections that upper areas add to the challenge page (results: its notices and announcement),
+# registered by them at import: async (challenge, user) -> a context with its "template", or None.
+PAGE_SECTIONS: list = []
 
 
 async def _challenge_or_404(request: Request) -> Challenge:
@@ -76,7 +79,9 @@ async def challenge_detail(request: Request):
     race_teams = await services.teams_in_race(challenge) if challenge.mechanism == Mechanism.HORSE_RACE else []
     amendments = sorted(challenge.amendments, key=lambda a: a.version, reverse=True)
     organiser = permissions.is_organiser(user)
+    sections = [section for build in PAGE_SECTIONS if (section := await build(challenge, user)) is not None]
     return render(request, "challenges/detail.html", {
+        "sections": sections,
         "challenge": challenge, "now": now,
         "shown_status": challenge.shown_status(now),
         "accepting": challenge.accepting_bids(now),

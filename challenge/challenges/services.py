@@ -648,20 +648,27 @@ class FeedEntry:
     updated: datetime
 
 
-async def feed_entries(limit: int = 50) -> list[FeedEntry]:
-    """New challenges and amendments, newest first. Notices add their own source (see pages)."""
-    challenges = await (Challenge.filter(status__in=list(PUBLIC_CHALLENGE_STATES), published_at__isnull=False)
-                        .order_by("-published_at", "-id").limit(limit))
-    amendments = await (Amendment.filter(challenge__status__in=list(PUBLIC_CHALLENGE_STATES))
-                        .select_related("challenge").order_by("-created_at", "-id").limit(limit))
+async def feed_entries(limit: int = 50, challenge_id: int | None = None) -> list[FeedEntry]:
+    """New challenges and amendments, newest first; for one challenge, its answers (答疑) too.
+    Notices add their own source (see pages)."""
+    challenges = Challenge.filter(status__in=list(PUBLIC_CHALLENGE_STATES), published_at__isnull=False)
+    amendments = Amendment.filter(challenge__status__in=list(PUBLIC_CHALLENGE_STATES)).select_related("challenge")
+    if challenge_id is not None:
+        challenges, amendments = challenges.filter(id=challenge_id), amendments.filter(challenge_id=challenge_id)
     entries = [FeedEntry(key=f"challenge:{c.id}", title=_("发布榜单：%(title)s", title=c.title),
                          summary=c.summary, path=f"/challenges/{c.id}", updated=c.published_at)
-               for c in challenges]
+               for c in await challenges.order_by("-published_at", "-id").limit(limit)]
     entries += [FeedEntry(key=f"challenge:{a.challenge_id}:amendment:{a.version}",
                           title=_("补充通知（第 %(v)s 版）：%(title)s", v=a.version, title=a.challenge.title),
                           summary=a.explanation, path=f"/challenges/{a.challenge_id}#amendment-{a.version}",
                           updated=a.created_at)
-                for a in amendments]
+                for a in await amendments.order_by("-created_at", "-id").limit(limit)]
+    if challenge_id is not None:
+        answered = Question.filter(challenge_id=challenge_id, answered_at__isnull=False).select_related("challenge")
+        entries += [FeedEntry(key=f"challenge:{q.challenge_id}:question:{q.id}",
+                              title=_("答疑：%(title)s", title=q.challenge.title), summary=f"{q.body}\n\n{q.answer}",
+                              path=f"/challenges/{q.challenge_id}#question-{q.id}", updated=q.answered_at)
+                    for q in await answered.order_by("-answered_at", "-id").limit(limit)]
     return sorted(entries, key=lambda e: e.updated, reverse=True)[:limit]
 
 

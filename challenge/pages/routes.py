@@ -3,22 +3,24 @@
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from challenge.challenges import routes as challenge_routes
 from challenge.challenges import services as challenges
-from challenge.challenges.models import RESULT_CHALLENGE_STATES, Challenge
+from challenge.challenges.models import Challenge
+from challenge.results import queries as results
+from challenge.results import routes as result_routes
 from challenge.web.i18n import _
-from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 50
-# Each source returns FeedEntry rows; later areas (result notices) append theirs here.
-FEED_SOURCES = [challenges.feed_entries]
+# Each source returns FeedEntry rows, newest first: `source(limit, challenge_id=None)`.
+FEED_SOURCES = [challenges.feed_entries, results.feed_entries]
 
 
 async def home(request: Request):
@@ -32,20 +34,14 @@ async def home(request: Request):
     })
 
 
-async def results(request: Request):
-    query = (Challenge.filter(status__in=list(RESULT_CHALLENGE_STATES)).order_by("-updated_at", "-id")
-             .select_related("domain").prefetch_related("issuers"))
-    page = await paginate(query, page_number(request.query_params.get("page")))
-    return render(request, "pages/results.html", {"page": page, "now": now_utc()})
-
-
 def _tag(base_url: str, key: str) -> str:
     """A permanent entry id (RFC 4151 tag URI) that survives a change of the site's address scheme."""
     host = urlsplit(base_url).hostname or "localhost"
     return f"tag:{host},2025:{key}"
 
 
-def atom_feed(*, base_url: str, entries, updated) -> bytes:
+def atom_feed(*, base_url: str, entries, updated, path: str = "/feed.atom", key: str = "feed",
+              title: str = "", alternate: str = "/challenges") -> bytes:
     ElementTree.register_namespace("", ATOM_NS)
 
     def sub(parent, name, text=None, **attrs):
@@ -55,12 +51,12 @@ def atom_feed(*, base_url: str, entries, updated) -> bytes:
         return element
 
     feed = ElementTree.Element(f"{{{ATOM_NS}}}feed")
-    sub(feed, "id", _tag(base_url, "feed"))
-    sub(feed, "title", _("绿色技术揭榜挂帅平台：榜单与公告"))
+    sub(feed, "id", _tag(base_url, key))
+    sub(feed, "title", title or _("绿色技术揭榜挂帅平台：榜单与公告"))
     sub(feed, "subtitle", _("新发布的榜单、补充通知与结果公示"))
     sub(feed, "updated", updated.isoformat())
-    sub(feed, "link", rel="self", href=f"{base_url}/feed.atom", type="application/atom+xml")
-    sub(feed, "link", rel="alternate", href=f"{base_url}/challenges", type="text/html")
+    sub(feed, "link", rel="self", href=f"{base_url}{path}", type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=f"{base_url}{alternate}", type="text/html")
     author = sub(feed, "author")
     sub(author, "name", _("绿色技术创新揭榜挂帅项目管理办公室"))
     for entry in entries:
@@ -73,20 +69,42 @@ def atom_feed(*, base_url: str, entries, updated) -> bytes:
     return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-async def feed(request: Request):
+async def _entries(challenge_id: int | None = None) -> list:
     entries = []
     for source in FEED_SOURCES:
-        entries.extend(await source(FEED_LIMIT))
-    entries = sorted(entries, key=lambda e: e.updated, reverse=True)[:FEED_LIMIT]
-    updated = entries[0].updated if entries else now_utc()
-    body = atom_feed(base_url=request.app.state.settings.base_url, entries=entries, updated=updated)
+        entries.extend(await source(FEED_LIMIT, challenge_id=challenge_id))
+    return sorted(entries, key=lambda e: e.updated, reverse=True)[:FEED_LIMIT]
+
+
+def _atom_response(body: bytes) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+async def feed(request: Request):
+    entries = await _entries()
+    updated = entries[0].updated if entries else now_utc()
+    return _atom_response(atom_feed(base_url=request.app.state.settings.base_url, entries=entries, updated=updated))
+
+
+async def challenge_feed(request: Request):
+    """One challenge's feed: its publication, amendments, answers, notices and announcement."""
+    challenge = await Challenge.get_or_none(id=request.path_params["challenge_id"])
+    if challenge is None or not challenge.is_public:
+        raise HTTPException(404)
+    entries = await _entries(challenge.id)
+    updated = entries[0].updated if entries else challenge.published_at
+    return _atom_response(atom_feed(
+        base_url=request.app.state.settings.base_url, entries=entries, updated=updated,
+        path=f"/challenges/{challenge.id}/feed.atom", key=f"challenge:{challenge.id}:feed",
+        title=_("%(title)s：补充通知、答疑与结果", title=challenge.title), alternate=f"/challenges/{challenge.id}"))
 
 
 routes = [
     Route("/", home, name="home"),
     # /challenges itself (the mount answers /challenges/...): the public list, without a redirect.
     Route("/challenges", challenge_routes.challenge_list, name="challenge_list"),
-    Route("/results", results, name="results"),
+    # /results itself (the mount answers /results/...): notices and announcements.
+    Route("/results", result_routes.results_index, name="results_index"),
     Route("/feed.atom", feed, name="feed"),
+    Route("/challenges/{challenge_id:int}/feed.atom", challenge_feed, name="challenge_feed"),
 ]

@@ -1,4 +1,5 @@
-"""Console subcommands of the review area: `challenge verify-results ID` and `challenge remind`."""
+"""Console subcommands of the review area: `challenge remind`, and the ranking check that
+`challenge verify-results ID` (registered by the results area) runs first."""
 
 import asyncio
 
@@ -78,16 +79,6 @@ async def remind(out=print) -> int:
 
 
 def register(subparsers, with_orm) -> None:
-    verify = subparsers.add_parser("verify-results",
-                                   help="recompute a challenge's review ranking from the raw scores and compare")
-    verify.add_argument("challenge_id", type=int)
-
-    def cmd_verify(args, settings) -> int:
-        set_locale("zh_CN")
-        return asyncio.run(with_orm(settings, lambda: verify_results(args.challenge_id)))
-
-    verify.set_defaults(func=cmd_verify)
-
     reminder = subparsers.add_parser("remind", help="remind experts whose reviews are late (mail outbox)")
 
     def cmd_remind(args, settings) -> int:

@@ -668,19 +668,6 @@ async def manage_export(request: Request):
     raise HTTPException(404)
 
 
-async def stage_gate(request: Request):
-    user = require_organiser(request)
-    panel = await _managed_panel(request)
-    try:
-        results = await services.apply_stage_gate(panel=panel, actor=user)
-    except DomainError as error:
-        flash(request, error.message, "error")
-    else:
-        advanced = sum(1 for r in results if r.outcome.value == "advanced")
-        flash(request, _("阶段结果已公布：%(a)s 支团队晋级，%(b)s 支淘汰，均已通知", a=advanced, b=len(results) - advanced))
-    return redirect(f"/review/manage/panels/{panel.id}/ranking")
-
-
 routes = [
     Route("/", tasks, name="tasks"),
     Route("/profile", profile, methods=["GET", "POST"], name="profile"),
@@ -706,6 +693,5 @@ routes = [
     Route("/manage/panels/{panel_id:int}/remind", remind, methods=["POST"], name="remind"),
     Route("/manage/panels/{panel_id:int}/ranking", ranking_page, name="ranking"),
     Route("/manage/panels/{panel_id:int}/export/{kind:str}.{fmt:str}", manage_export, name="export"),
-    Route("/manage/panels/{panel_id:int}/stage-gate", stage_gate, methods=["POST"], name="stage_gate"),
     Route("/manage/assignments/{assignment_id:int}/remove", remove, methods=["POST"], name="remove"),
 ]

@@ -820,22 +820,27 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
     return opinion
 
 
-async def _set_bid_status(*, bid: Bid, status: BidStatus, actor: User, reason: str) -> None:
+async def _set_bid_status(*, bid: Bid, status: BidStatus, actor: User, reason: str, body) -> None:
     """Through the bids area's one status writer (it audits and tells the lead organisation).
 
     Imported here, not at the top: challenge.bids.services imports this module (recheck_conflicts).
     """
     from challenge.bids.services import set_bid_status
 
-    await set_bid_status(bid=bid, status=status, actor=actor, reason=reason, action=f"stage_{status.value}")
+    await set_bid_status(bid=bid, status=status, actor=actor, reason=reason, action=f"stage_{status.value}",
+                         body=body)
 
 
-async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
-    """Close a horse-race stage: the best N (stage.advance_count) advance, the others are eliminated.
+async def apply_stage_gate(*, panel: Panel, actor: User, advancing: set[int],
+                           reasons: dict[int, str]) -> list[StageResult]:
+    """Close a horse-race stage with the organiser's decision (made in the results area): the teams
+    in `advancing` go on, the others are eliminated, never a silent top N of the ranking.
 
-    The order is the panel's ranking. Bid statuses change through the bids area's status writer
-    (ADVANCED / NOT_SELECTED), which audits the change and tells each team (every user of the lead
-    organisation, inbox and mail) its result with the reason written here.
+    `reasons` holds the organiser's written reason for each team whose outcome departs from the
+    ranking or the panel's recommendation. Rank and score come from the panel's ranking. Bid
+    statuses change through the bids area's status writer (ADVANCED / NOT_SELECTED), which audits
+    the change and tells each team (every user of the lead organisation, inbox and mail, in the
+    recipient's language) its result and the reason.
     """
     if panel.stage_id is None:
         raise InvalidTransition(_("只有赛马阶段评审需要晋级决定"))
@@ -848,33 +853,41 @@ async def apply_stage_gate(*, panel: Panel, actor: User) -> list[StageResult]:
     challenge = await Challenge.get(id=panel.challenge_id)
     stage = await Stage.get(id=panel.stage_id)
     ranked = await ranking(panel=panel, aggregation_rule=challenge.aggregation)
+    if not advancing <= {row.bid_id for row in ranked}:
+        raise DomainError(_("晋级的团队不在本阶段评审范围内"))
     try:
-        results = await _record_stage_results(panel, stage, challenge, ranked, actor)
+        results = await _record_stage_results(panel, stage, ranked, actor, advancing, reasons)
     except IntegrityError:
         raise InvalidTransition(_("本阶段结果已公布")) from None
     return results
 
 
-async def _record_stage_results(panel, stage, challenge, ranked, actor) -> list[StageResult]:
+async def _record_stage_results(panel, stage, ranked, actor, advancing, reasons) -> list[StageResult]:
     bids = {b.id: b for b in await Bid.filter(id__in=[r.bid_id for r in ranked])}
     results = []
     async with in_transaction():
         for row in ranked:
             bid = bids[row.bid_id]
-            advanced = row.rank <= stage.advance_count and row.score is not None
+            advanced = row.bid_id in advancing
             outcome = StageOutcome.ADVANCED if advanced else StageOutcome.ELIMINATED
             results.append(await StageResult.create(
                 panel=panel, stage=stage, bid=bid, rank=row.rank, score=row.score_display, outcome=outcome,
                 decided_by=actor, decided_at=now_utc(),
             ))
-            reason = (_("“%(stage)s”阶段评审第 %(rank)s 名，晋级下一阶段，请按要求继续攻关。", stage=stage.name,
-                        rank=row.rank) if advanced
-                      else _("“%(stage)s”阶段评审第 %(rank)s 名，未能晋级。感谢参与。", stage=stage.name, rank=row.rank))
+            note = reasons.get(row.bid_id, "")
+
+            def body(rank=row.rank, advanced=advanced, note=note) -> str:
+                text = (_("“%(stage)s”阶段评审第 %(rank)s 名，晋级下一阶段，请按要求继续攻关。", stage=stage.name, rank=rank)
+                        if advanced else
+                        _("“%(stage)s”阶段评审第 %(rank)s 名，未能晋级。感谢参与。", stage=stage.name, rank=rank))
+                return text + ("\n" + _("说明：%(reason)s", reason=note) if note else "")
+
             await _set_bid_status(bid=bid, status=BidStatus.ADVANCED if advanced else BidStatus.NOT_SELECTED,
-                                  actor=actor, reason=reason)
+                                  actor=actor, reason=body(), body=body)
         await record(actor=actor, action="stage.gate", obj=stage,
                      after={"advanced": [r.bid_id for r in results if r.outcome == StageOutcome.ADVANCED],
-                            "eliminated": [r.bid_id for r in results if r.outcome == StageOutcome.ELIMINATED]})
+                            "eliminated": [r.bid_id for r in results if r.outcome == StageOutcome.ELIMINATED],
+                            "reasons": {str(k): v for k, v in reasons.items()}})
     return results
 
 

@@ -1,16 +1,14 @@
-"""The chair's opinion and recommended winners, horse-race stage gates, reminders by command."""
+"""The chair's opinion and recommended winners, reminders by command (stage gates: tests/results)."""
 
 from datetime import timedelta
 
 from challenge.audit.models import AuditEntry
-from challenge.bids.models import Bid, BidStatus
-from challenge.challenges.models import ChallengeStatus, Mechanism, Stage
-from challenge.mail.models import Notification, OutboxMessage
+from challenge.mail.models import OutboxMessage
 from challenge.reviews import services
 from challenge.reviews.commands import remind
-from challenge.reviews.models import Assignment, Panel, PanelBid, PanelStatus, ReviewOpinion, StageResult
+from challenge.reviews.models import Assignment, PanelStatus, ReviewOpinion
 from challenge.web.timefmt import now_utc
-from factories import make_organiser, make_user
+from factories import make_organiser
 from factories.reviews import assign, make_expert, make_panel, make_review_bid, make_review_challenge, submit
 
 
@@ -57,56 +55,6 @@ async def test_chair_records_the_opinion_and_recommended_winners(client, make_cl
     await client.submit(f"/review/panels/{panel.id}/reopen/{pending.id}", {"reason": "再看看"})
     await pending.refresh_from_db()
     assert pending.status.value == "submitted"
-
-
-async def test_stage_gate_advances_the_best_and_eliminates_the_rest(client, make_client):
-    organiser = await make_organiser()
-    challenge = await make_review_challenge(mechanism=Mechanism.HORSE_RACE, status=ChallengeStatus.DELIVERING,
-                                            criteria=(100,))
-    stage = await Stage.create(challenge=challenge, position=0, name="小试验证", due_at=now_utc(), advance_count=2)
-    teams = [await make_review_bid(challenge, status=status) for status in
-             (BidStatus.ADVANCED, BidStatus.ADVANCED, BidStatus.IN_REVIEW, BidStatus.ADVANCED)]
-    out_of_race = await make_review_bid(challenge, status=BidStatus.NOT_SELECTED)
-    bidder = await make_user(organisation=await teams[2].lead_org)
-    chair, member = await make_expert(), await make_expert()
-    await client.login(organiser.email)
-    response = await client.submit(f"/review/manage/challenges/{challenge.id}/panels/new", [
-        ("name", "小试验证阶段评审组"), ("stage", str(stage.id)), ("dispersion_threshold", "10"),
-        ("members", str(chair.id)), ("members", str(member.id)), ("chair", str(chair.id))])
-    assert response.status_code == 303
-    panel = await Panel.get(stage=stage)
-    in_panel = set(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
-    assert in_panel == {t.id for t in teams} and out_of_race.id not in in_panel
-    panel.status = PanelStatus.REVIEWING  # as after confirming the assignments
-    await panel.save()
-    for team, score in zip(teams, (60, 85, 90, 70)):
-        await submit(await assign(panel, team, member), [score])
-    response = await client.submit(f"/review/manage/panels/{panel.id}/stage-gate")
-    assert response.status_code == 303 and not await StageResult.exists()  # the chair has not concluded
-    chair_http = make_client()
-    await chair_http.login(chair.email)
-    response = await chair_http.submit(f"/review/panels/{panel.id}/opinion", [
-        ("text", "建议申报 C、B 晋级中试"), ("recommended", str(teams[2].id)), ("recommended", str(teams[1].id))])
-    assert response.status_code == 303
-    response = await client.submit(f"/review/manage/panels/{panel.id}/stage-gate")
-    assert response.status_code == 303
-    results = {r.bid_id: r for r in await StageResult.filter(stage=stage)}
-    assert {bid_id: (r.rank, r.outcome.value) for bid_id, r in results.items()} == {
-        teams[2].id: (1, "advanced"), teams[1].id: (2, "advanced"),
-        teams[3].id: (3, "eliminated"), teams[0].id: (4, "eliminated")}
-    statuses = {b.id: b.status for b in await Bid.filter(id__in=[t.id for t in teams])}
-    assert statuses == {teams[0].id: BidStatus.NOT_SELECTED, teams[1].id: BidStatus.ADVANCED,
-                        teams[2].id: BidStatus.ADVANCED, teams[3].id: BidStatus.NOT_SELECTED}
-    note = await Notification.filter(user=bidder).order_by("-id").first()
-    assert note is not None and "晋级下一阶段" in note.body
-    assert await OutboxMessage.filter(to_address=bidder.email).exists()
-    assert await AuditEntry.filter(action="stage.gate").exists()
-    assert await AuditEntry.filter(action="bid.stage_not_selected").count() == 2
-    # Once only.
-    await client.submit(f"/review/manage/panels/{panel.id}/stage-gate")
-    assert await StageResult.filter(stage=stage).count() == 4
-    page = await client.get(f"/review/manage/panels/{panel.id}/ranking")
-    assert "晋级" in page.text and "淘汰" in page.text and "公布阶段结果" not in page.text
 
 
 async def test_remind_command_reminds_late_experts_once_a_day(db):
