@@ -21,7 +21,7 @@ from challenge.bids.models import (
 )
 from challenge.bids.zipstream import ZipEntry, stream_zip
 from challenge.catalog import regions
-from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, AssessmentTarget, Challenge
+from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, RESULT_CHALLENGE_STATES, AssessmentTarget, Challenge
 from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import content_disposition, download_response
@@ -267,6 +267,7 @@ async def bid_detail(request: Request):
         "category_label": _category_label,
         "category_choices": AttachmentCategory.choices(),
         "form": Form(),
+        "result_states": RESULT_CHALLENGE_STATES,
     })
 
 

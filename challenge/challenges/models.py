@@ -36,6 +36,13 @@ PUBLIC_CHALLENGE_STATES = {
     ChallengeStatus.FINISHED,
     ChallengeStatus.CANCELLED,
 }
+# The review result has been put on public notice (公示) or announced.
+RESULT_CHALLENGE_STATES = {
+    ChallengeStatus.NOTICE,
+    ChallengeStatus.ANNOUNCED,
+    ChallengeStatus.DELIVERING,
+    ChallengeStatus.FINISHED,
+}
 FINAL_CHALLENGE_STATES = {ChallengeStatus.FINISHED, ChallengeStatus.CANCELLED}
 
 # The state machine of DESIGN 3.3: the only transitions `set_challenge_status` accepts.

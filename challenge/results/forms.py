@@ -36,7 +36,7 @@ def parse_objection(form: Form) -> dict:
 
 def parse_answer(form: Form) -> dict:
     outcome = form.choice("outcome", ["upheld", "dismissed"])
-    remedy = form.choice("remedy", list(Remedy), required=outcome == "upheld")
+    remedy = form.choice("remedy", list(Remedy), required=False)  # the service says when it is needed
     return {
         "upheld": None if outcome is None else outcome == "upheld",
         "answer": form.text("answer", required=True, max_length=objections.ANSWER_MAX),

@@ -58,8 +58,8 @@ class Remedy(LabelledStrEnum):
 class Decision(Model):
     """The organiser's decision on the bids of a concluded panel: who is proposed (or goes on).
 
-    Written while it has no notice; once published it is kept as it was, and a revision after an
-    upheld objection is a new row with the next `revision`.
+    Rewritten while it has no notice, kept as it was once published. A revision after an upheld
+    objection is a new row with the next `revision`.
     """
 
     id = fields.IntField(primary_key=True)
@@ -104,7 +104,7 @@ class DecisionEntry(Model):
 
 
 class Notice(Model):
-    """A public notice (公示): what is proposed, its period, and how to object; then its outcome."""
+    """A public notice (公示): what is proposed, its period and how to object, then its outcome."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(NoticeKind, max_length=12)
@@ -139,7 +139,7 @@ class Notice(Model):
 
 
 class Objection(Model):
-    """An objection (异议) to a notice. Confidential: only its objector and the organisers see it;
+    """An objection (异议) to a notice. Confidential: only its objector and the organisers see it,
     the public sees how many there are and their outcomes."""
 
     id = fields.IntField(primary_key=True)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from challenge.accounts.models import User
+from challenge.accounts.models import Role, User
 from challenge.bids.models import Bid, BidStatus
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, Stage
 from challenge.reviews import services as reviews
@@ -38,7 +38,7 @@ async def concluded_review(*, scores: list[int], recommended: list[int], winners
     status = BidStatus.ADVANCED if stage is not None else BidStatus.IN_REVIEW
     bids = [await make_review_bid(challenge, status=status, title=f"攻关方案{i + 1}") for i in range(len(scores))]
     locales = bidder_locales or ["zh_CN"] * len(bids)
-    bidders = [await make_user(organisation=await bid.lead_org, locale=locale) for bid, locale in zip(bids, locales)]
+    bidders = [await make_user(Role.BIDDER, organisation=await bid.lead_org, locale=locale) for bid, locale in zip(bids, locales)]
     chair = await make_expert()
     panel = await make_panel(challenge=challenge, experts=[chair], chair=chair, stage=stage, organiser=organiser)
     panel.status = PanelStatus.REVIEWING

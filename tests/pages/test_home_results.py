@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from challenge.challenges import services
-from challenge.challenges.models import Challenge, ChallengeStatus
+from challenge.challenges.models import Challenge
 from challenge.web.timefmt import now_utc
 from factories import domains, make_organiser
 from factories.challenges import make_draft, make_published
@@ -46,13 +46,3 @@ async def test_domain_counts_are_one_group_by_query():
     grouped = [s for s in seen if "GROUP BY" in s]
     assert len(grouped) == 1 and "COUNT" in grouped[0]
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2  # counts, then domain names
-
-
-async def test_results_lists_notices_and_announcements(client):
-    assert "目前还没有公示或公告" in (await client.get("/results")).text
-    organiser = await make_organiser()
-    notice = await make_published(actor=organiser, title="公示中的榜单")
-    await Challenge.filter(id=notice.id).update(status=ChallengeStatus.NOTICE)
-    await make_published(actor=organiser, title="揭榜中的榜单")
-    text = (await client.get("/results")).text
-    assert "公示中的榜单" in text and "揭榜中的榜单" not in text and "公示中" in text

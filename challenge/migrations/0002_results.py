@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('announcement', fields.TextField(default='', unique=False)),
             ],
-            options={'table': 'result_notice', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A public notice (公示): what is proposed, its period, and how to object; then its outcome.'},
+            options={'table': 'result_notice', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A public notice (公示): what is proposed, its period and how to object, then its outcome.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('filed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'result_objection', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An objection (异议) to a notice. Confidential: only its objector and the organisers see it;'},
+            options={'table': 'result_objection', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An objection (异议) to a notice. Confidential: only its objector and the organisers see it,'},
             bases=['Model'],
         ),
     ]
