@@ -15,7 +15,7 @@ async def load(settings) -> str:
     if await User.filter(email="admin@demo.cn").exists():
         return "demo data already loaded: nothing to do"
     ctx = await base.load()
-    for name in ("needs", "challenges", "bids", "reviews"):
+    for name in ("needs", "challenges", "bids", "reviews", "results"):
         module = _area(name)
         if module is not None:
             await module.load(ctx, settings)

@@ -1,4 +1,5 @@
-"""Demo bids in every state, with consortia, small real attachments, versions and receipts.
+"""Demo bids in every state up to the review, with consortia, small real attachments, versions
+and receipts (the results demo gives the reviewed ones their outcomes).
 
 Bids on challenges whose window is over are replayed as they happened: submitted through the
 bid services at a time inside the window (the challenge shows as published for that moment),
@@ -61,10 +62,18 @@ PLAN = [
     ("reviewing", "清华大学", BidStatus.IN_REVIEW, ["宝武低碳冶金科技有限公司"], 1),
     ("reviewing", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, ["*"], 1),
     ("reviewing", "宝武低碳冶金科技有限公司", BidStatus.IN_REVIEW, [], 2),
-    ("notice", "中国科学院过程工程研究所", BidStatus.ADVANCED, ["宝武低碳冶金科技有限公司"], 1),
-    ("notice", "清华大学", BidStatus.NOT_SELECTED, [], 1),
-    ("announced", "清华大学", BidStatus.WINNER, ["*"], 1),
-    ("announced", "中国科学院过程工程研究所", BidStatus.NOT_SELECTED, [], 1),
+    # In review here; the reviews and results demos take them through the notice and the announcement.
+    ("notice", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, ["宝武低碳冶金科技有限公司"], 1),
+    ("notice", "清华大学", BidStatus.IN_REVIEW, [], 1),
+    ("notice", "宝武低碳冶金科技有限公司", BidStatus.IN_REVIEW, ["*"], 1),
+    ("objection", "宁德新能源循环科技有限公司", BidStatus.IN_REVIEW, ["*"], 1),
+    ("objection", "华中科技大学", BidStatus.IN_REVIEW, ["宁德新能源循环科技有限公司"], 1),
+    ("objection", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, [], 2),
+    ("announced", "清华大学", BidStatus.IN_REVIEW, ["*"], 1),
+    ("announced", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, [], 1),
+    ("race", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, [], 1),
+    ("race", "宝武低碳冶金科技有限公司", BidStatus.IN_REVIEW, ["中国科学院大连化学物理研究所"], 1),
+    ("race", "清华大学", BidStatus.IN_REVIEW, ["*"], 1),
 ]
 UNREGISTERED_PARTNER = PartnerInput(name="内蒙古绿碳环境工程技术有限公司", org_type=OrgType.ENTERPRISE.value,
                                     credit_code=complete("91150600MA0Q00078"), region_code="150600")
@@ -275,7 +284,7 @@ async def _make_bid(challenge, lead, partners, final, submissions, storage, lett
 
 
 async def _decide(bid: Bid, key: str, final: BidStatus, admin: User) -> None:
-    """The organiser's part: the formal check, then the outcome."""
+    """The organiser's part: the formal check (outcomes come from the results demo)."""
     if final in {BidStatus.DRAFT, BidStatus.SUBMITTED, BidStatus.WITHDRAWN}:
         return
     if final == BidStatus.FORMAL_FAILED:
@@ -283,15 +292,3 @@ async def _decide(bid: Bid, key: str, final: BidStatus, admin: User) -> None:
                                     reason=FORMAL_FAIL_REASONS.get(key, "申报材料不完整。"))
         return
     await services.formal_check(bid=bid, actor=admin, passed=True, reason="材料齐全，符合揭榜条件。")
-    if final == BidStatus.IN_REVIEW:
-        return
-    locked = await Bid.get(id=bid.id)
-    notes = {
-        BidStatus.ADVANCED: "经专家评审，拟推荐为揭榜单位，现予公示。",
-        BidStatus.NOT_SELECTED: "经专家评审，本申报未入选。感谢参与。",
-        BidStatus.WINNER: "经评审、公示，确定为揭榜单位。请按承诺组织实施。",
-    }
-    if final == BidStatus.WINNER:
-        await services.set_bid_status(bid=locked, status=BidStatus.ADVANCED, actor=admin, action="advance")
-    await services.set_bid_status(bid=locked, status=final, actor=admin, message=notes[final])
-

@@ -2,7 +2,9 @@
 
 Everything goes through the challenge services (drafts, publishing, amendments, questions), with
 backdated `now` where a state needs time to have passed, so the audit log tells the story.
-`ctx.extra["challenges"]` hands them to the bids and reviews demos, by short key.
+`ctx.extra["challenges"]` hands them to the bids and reviews demos, by short key. Challenges
+meant to be in notice or announced stop at closed here: the reviews and results demos take
+them through their review, notice and announcement.
 """
 
 from dataclasses import dataclass, field
@@ -122,6 +124,27 @@ PLANS = [
                       ("土壤有机碳储量年均增加", "≥0.3", "吨碳/公顷", "第三方采样检测"),
                       ("碳汇监测精度", "≥90", "%", "与涡度相关观测比对")],
          ChallengeStatus.ANNOUNCED, -200, -150),
+    Plan("objection", "退役动力电池高值化梯次利用与再生技术", 2, Mechanism.OPEN_CALL,
+         "动力电池三元正极材料直接再生技术",
+         "攻克退役三元正极材料的低能耗直接修复再生技术，建成千吨级直接再生示范线。",
+         "湿法冶金回收正极材料流程长、能耗和试剂消耗高。直接再生可保留材料晶体结构，大幅降低能耗和碳排放，"
+         "但杂质控制和批次一致性尚未解决。\n\n攻关内容：失效正极材料精准分选与杂质脱除；补锂修复与晶体结构再生；"
+         "再生材料电化学性能评价与批次一致性控制。",
+         "1500", 30, [("再生正极材料首次放电比容量", "≥190", "mAh/g", "第三方检测"),
+                       ("再生过程能耗较湿法降低", "≥40", "%", "能源审计报告"),
+                       ("示范线年处理能力", "≥1000", "吨", "现场核查")],
+         ChallengeStatus.NOTICE, -150, -60),
+    Plan("race", "氢基竖炉直接还原炼铁关键技术", 3, Mechanism.HORSE_RACE,
+         "富氢碳循环高炉低碳炼铁技术赛道",
+         "赛马赛道：多支团队并行攻关富氢碳循环高炉工艺，小试、工业试验两阶段择优晋级。",
+         "富氢碳循环高炉在现有高炉基础上喷吹富氢煤气并循环利用炉顶煤气，可较传统高炉降低碳排放 30% 以上。\n\n"
+         "赛马安排：第一阶段小试验证，择优 2 支团队进入工业试验；第二阶段工业试验，最终择优 1 支团队。",
+         "5000", 36, [("吨铁碳排放降幅（较传统高炉）", "≥30", "%", "碳排放核算报告"),
+                       ("富氢煤气喷吹量", "≥400", "立方米/吨铁", "在线计量"),
+                       ("连续稳定运行时间", "≥90", "天", "运行记录与现场核查")],
+         ChallengeStatus.CLOSED, -300, -240,
+         stages=[("小试验证", "小试试验报告、关键参数与物料平衡", 150, 2),
+                 ("工业试验", "工业试验运行报告与第三方性能测试", 600, 1)]),
     Plan("draft", "印染行业高盐废水近零排放与资源化技术", 1, Mechanism.HORSE_RACE,
          "印染园区废水近零排放赛马（草案）",
          "拟以赛马方式组织多支团队并行攻关印染废水近零排放技术。",
@@ -203,11 +226,14 @@ def _data(plan: Plan, need: Need, issuers: list[Organisation], ctx, now: datetim
 
 
 async def _walk(challenge, plan: Plan, admin, *, now: datetime) -> None:
-    """Walk a published challenge whose window is over through the states up to the plan's."""
-    order = [ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.NOTICE, ChallengeStatus.ANNOUNCED]
-    if plan.state not in order:
+    """Walk a published challenge whose window is over through the states up to the plan's (up to
+    closed for the challenges the results demo takes to notice and announcement)."""
+    order = [ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING]
+    target = ChallengeStatus.CLOSED if plan.state in {ChallengeStatus.NOTICE, ChallengeStatus.ANNOUNCED} \
+        else plan.state
+    if target not in order:
         return
-    for status in order[:order.index(plan.state) + 1]:
+    for status in order[:order.index(target) + 1]:
         # The window closing is the system's doing (`challenge close-expired`), the rest the office's.
         await services.set_challenge_status(challenge=challenge, status=status,
                                             actor=None if status == ChallengeStatus.CLOSED else admin, now=now)

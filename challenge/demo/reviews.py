@@ -1,10 +1,12 @@
-"""Demo expert pool, a review panel chaired by expert1@demo.cn, its assignments, submitted scores
-and therefore a ranking, for the demo challenge in review.
+"""Demo expert pool and review panels chaired by expert1@demo.cn: assignments, submitted scores
+and therefore rankings. The panel of the challenge in review is left for its chair to conclude;
+the panels of the challenges the results demo puts in notice or announces (and the first stage of
+the demo horse race) are concluded with the panel's opinion and recommendation.
 
 Everything goes through the review services (profiles, a declared conflict, the panel, the
-proposal, its confirmation, the scores), so the audit log tells the story. The bids come from the
-bids demo (`ctx.extra["bids"]` or the challenge's bids that passed the formal check); when that
-demo is absent, a few bids are created here, guarded by existence checks.
+proposal, its confirmation, the scores, the opinion), so the audit log tells the story. The bids
+come from the bids demo (the challenge's bids that passed the formal check); when that demo is
+absent, a few bids are created here for the challenge in review, guarded by existence checks.
 """
 
 from datetime import timedelta
@@ -12,9 +14,9 @@ from decimal import Decimal
 
 from challenge.accounts.models import Organisation
 from challenge.bids.models import Bid, BidPartner, BidStatus, TeamMember
-from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion
+from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
 from challenge.reviews import services
-from challenge.reviews.models import Assignment, AssignmentStatus, Availability, ConflictKind
+from challenge.reviews.models import Assignment, AssignmentStatus, Availability, ConflictKind, Panel
 from challenge.web.timefmt import now_utc
 
 # email -> (domain indexes, keywords, availability)
@@ -44,6 +46,14 @@ FALLBACK_BIDS = [
 # Quality of each bid (index) and the spread of the experts around it.
 QUALITY = [84, 78, 71, 66, 60]
 OFFSETS = [3, -2, 1, -4, 2, 0]
+# Concluded panels: challenge key -> (stage position or None, ranks the panel recommends, opinion).
+CONCLUDED = {
+    "notice": (None, [1], "专家组认为排名第一的申报技术路线成熟、余热梯级利用方案完整，示范工程条件落实，推荐揭榜。"),
+    "objection": (None, [1], "专家组认为排名第一的申报直接再生工艺能耗优势明显、中试数据充分，推荐揭榜。"),
+    "announced": (None, [1], "专家组认为排名第一的申报碳汇监测方法先进、示范区条件好，推荐揭榜。"),
+    # The panel recommends the third by score over the second: the results demo follows it, with reasons.
+    "race": (0, [1, 3], "专家组认为排名第三的团队富氢喷吹方案可放大性最好，建议与第一名一同晋级工业试验。"),
+}
 
 
 async def _profiles(ctx) -> None:
@@ -97,18 +107,13 @@ async def _bids(ctx, challenge: Challenge) -> list[Bid]:
     return made
 
 
-async def load(ctx, settings) -> None:
-    await _profiles(ctx)
-    challenge = await _reviewing_challenge(ctx)
-    if challenge is None:
-        return
+async def _scored_panel(ctx, challenge: Challenge, bids: list[Bid], stage: Stage | None) -> Panel:
+    """A panel of the six experts chaired by expert1, its assignments confirmed and all scores submitted."""
     admin = ctx.users["admin@demo.cn"]
-    bids = await _bids(ctx, challenge)
-    if not bids:
-        return
     experts = [ctx.users[email] for email in PROFILES if email in ctx.users]
+    name = f"{challenge.title}{stage.name if stage else ''}评审专家组"
     panel = await services.create_panel(
-        challenge=challenge, stage=None, name=f"{challenge.title}评审专家组", member_ids=[e.id for e in experts],
+        challenge=challenge, stage=stage, name=name, member_ids=[e.id for e in experts],
         chair_id=ctx.users["expert1@demo.cn"].id, due_at=now_utc().replace(microsecond=0) + timedelta(days=7),
         dispersion_threshold=Decimal("8"), actor=admin,
     )
@@ -129,4 +134,34 @@ async def load(ctx, settings) -> None:
             comments={criteria[0].id: "技术路线清晰，关键指标论证较充分。"} if criteria else {},
             opinion="方案总体可行，建议在示范工程阶段加强长周期运行验证。", submit=True, actor=expert,
         )
-    ctx.extra["review_panels"] = {"reviewing": panel}
+    return panel
+
+
+async def _conclude(ctx, panel: Panel, challenge: Challenge, ranks: list[int], text: str) -> None:
+    ranked = await services.ranking(panel=panel, aggregation_rule=challenge.aggregation)
+    recommended = [row.bid_id for row in ranked if row.rank in ranks]
+    await services.record_opinion(panel=panel, actor=ctx.users["expert1@demo.cn"], text=text,
+                                  recommended_ids=recommended)
+
+
+async def load(ctx, settings) -> None:
+    await _profiles(ctx)
+    panels = {}
+    challenge = await _reviewing_challenge(ctx)
+    if challenge is not None:
+        bids = await _bids(ctx, challenge)
+        if bids:
+            panels["reviewing"] = await _scored_panel(ctx, challenge, bids, None)
+    made = ctx.extra.get("challenges") or {}
+    for key, (stage_position, ranks, text) in CONCLUDED.items():
+        challenge = made.get(key)
+        bids = list(await Bid.filter(challenge=challenge, status=BidStatus.IN_REVIEW).order_by("id")) \
+            if challenge is not None else []
+        if not bids:
+            continue
+        stage = await Stage.get(challenge=challenge, position=stage_position) if stage_position is not None \
+            else None
+        panel = await _scored_panel(ctx, challenge, bids, stage)
+        await _conclude(ctx, panel, challenge, ranks, text)
+        panels[key] = await Panel.get(id=panel.id)
+    ctx.extra["review_panels"] = panels

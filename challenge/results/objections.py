@@ -44,7 +44,7 @@ ANSWER_MAX = 5000
 def closed_message(notice: Notice, now: datetime) -> str:
     """Why no objection is taken now ("" while the period runs)."""
     if notice.status != NoticeStatus.OPEN:
-        return _("该公示已“%(s)s”，不再受理异议", s=notice.status.label)
+        return _("该公示当前状态为“%(s)s”，不再受理异议", s=notice.status.label)
     if notice.period_over(now):
         return _("公示期已于 %(end)s 结束，不再受理异议", end=format_datetime(notice.ends_at))
     return ""

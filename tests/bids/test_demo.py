@@ -26,7 +26,8 @@ async def test_demo_bids_cover_every_state(db, settings):
     ctx = await _load(settings)
     statuses = {bid.status for bid in await Bid.all()}
     if "challenges" in ctx.extra:
-        assert statuses == set(BidStatus)
+        # The outcomes come from the results demo (tests/results/test_demo.py).
+        assert statuses == set(BidStatus) - {BidStatus.ADVANCED, BidStatus.NOT_SELECTED, BidStatus.WINNER}
     else:
         assert BidStatus.SUBMITTED in statuses
     made = ctx.extra["bids"]

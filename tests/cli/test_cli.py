@@ -231,3 +231,20 @@ async def _sign_in(url: str, tmp_path: Path, email: str, password: str) -> httpx
                 return await http.get("/account")
         finally:
             await ctx.close_connections()
+
+
+def test_verify_results_passes_on_the_demo_and_fails_after_a_score_is_edited(demo_cli, demo_db):
+    noticed = sorted({row[0] for row in demo_db.query("SELECT challenge_id FROM result_notice")})
+    assert len(noticed) == 4
+    for challenge_id in noticed:
+        assert "scores match the published decision" in demo_cli("verify-results", str(challenge_id)).stdout
+    announced = demo_db.query("SELECT challenge_id FROM result_notice WHERE kind = 'result' AND status = 'announced'")
+    challenge_id = announced[0][0]
+    score_id = demo_db.query(
+        "SELECT s.id FROM review_score s JOIN review_assignment a ON a.id = s.assignment_id "
+        "JOIN review_panel p ON p.id = a.panel_id WHERE p.challenge_id = $1 AND a.status = 'submitted' "
+        "ORDER BY s.id LIMIT 1", challenge_id)[0][0]
+    demo_db.query("UPDATE review_score SET value = value - 1 WHERE id = $1", score_id)  # as with psql
+    result = demo_cli("verify-results", str(challenge_id), expect=1)
+    assert "rankings agree" in result.stdout  # the ranking alone follows the edited row
+    assert f"challenge {challenge_id}: scores DIFFER from the published decision" in result.stdout
