@@ -95,21 +95,31 @@ def notice_title(notice: Notice) -> str:
     return _("评审结果公示：%(title)s", title=notice.challenge.title)
 
 
+def _names(view: NoticeView) -> str:
+    return "、".join(item.entry.bid.lead_org.name for item in view.selected)
+
+
 async def feed_entries(limit: int, challenge_id: int | None = None) -> list[FeedEntry]:
-    """Notices published, withdrawn and announced, newest first (one query)."""
+    """Notices published, withdrawn and announced, newest first, naming who is proposed or chosen."""
     query = _notices()
     if challenge_id is not None:
         query = query.filter(challenge_id=challenge_id)
     entries = []
-    for item in await query.order_by("-published_at", "-id").limit(limit):
-        title = notice_title(item)
-        entries.append(FeedEntry(key=f"notice:{item.id}", title=title, path=notice_link(item),
+    for view in await notice_views(await query.order_by("-published_at", "-id").limit(limit), selected_only=True):
+        item, stage = view.notice, view.notice.kind == NoticeKind.STAGE
+        proposed = _("拟晋级团队：%(names)s", names=_names(view)) if stage else \
+            _("拟揭榜单位：%(names)s", names=_names(view))
+        entries.append(FeedEntry(key=f"notice:{item.id}", title=notice_title(item), path=notice_link(item),
                                  updated=item.published_at,
-                                 summary=_("公示期至 %(end)s", end=format_datetime(item.ends_at))))
+                                 summary=proposed + "\n" + _("公示期至 %(end)s", end=format_datetime(item.ends_at))))
         if item.status == NoticeStatus.ANNOUNCED:
+            chosen = _("晋级团队：%(names)s", names=_names(view)) if stage else \
+                _("揭榜单位：%(names)s", names=_names(view))
             entries.append(FeedEntry(key=f"notice:{item.id}:announced", path=notice_link(item) + "#announcement",
-                                     title=_("结果公告：%(title)s", title=item.challenge.title), updated=item.closed_at,
-                                     summary=item.announcement or _("公示期满，异议已处理完毕，现予公告。")))
+                                     title=_("阶段晋级结果：%(title)s · %(stage)s", title=item.challenge.title,
+                                             stage=item.stage.name) if stage
+                                     else _("结果公告：%(title)s", title=item.challenge.title), updated=item.closed_at,
+                                     summary="\n".join(part for part in (chosen, item.announcement) if part)))
         elif item.status == NoticeStatus.SUPERSEDED:
             entries.append(FeedEntry(key=f"notice:{item.id}:withdrawn", path=notice_link(item),
                                      title=_("公示撤回：%(title)s", title=item.challenge.title), updated=item.closed_at,

@@ -198,7 +198,8 @@ async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_cl
     assert "请于一个月内签订任务书。" in notice_page.text and "异议不成立 1 件" in notice_page.text
     feed = feedparser.parse((await client.get("/feed.atom")).content)
     titles = [entry.title for entry in feed.entries]
-    assert f"结果公告：{review.challenge.title}" in titles
+    announced = next(e for e in feed.entries if e.title == f"结果公告：{review.challenge.title}")
+    assert f"揭榜单位：{winner}" in announced.summary and "请于一个月内签订任务书。" in announced.summary
     assert f"评审结果公示：{review.challenge.title}" in titles
     own = await client.get(f"/challenges/{review.challenge.id}/feed.atom")
     assert own.status_code == 200
