@@ -35,6 +35,7 @@ from challenge.reviews.services import set_panel_status
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc
 
+ATTACHMENT_OWNER = "objection"  # Attachment.owner_type of an objection's evidence
 ATTACHMENT_CATEGORY = "evidence"
 MAX_FILES = 10
 REASONS_MIN, REASONS_MAX = 10, 5000
@@ -114,7 +115,7 @@ async def file_objection(*, notice: Notice, user: User, real_name: str, contact:
 
 
 async def evidence(objection: Objection) -> list[Attachment]:
-    return await Attachment.filter(owner_type="objection", owner_id=objection.id).select_related("blob") \
+    return await Attachment.filter(owner_type=ATTACHMENT_OWNER, owner_id=objection.id).select_related("blob") \
         .order_by("id")
 
 

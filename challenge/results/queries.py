@@ -7,8 +7,17 @@ from tortoise.functions import Count
 
 from challenge.challenges.models import Challenge
 from challenge.challenges.services import FeedEntry
-from challenge.results.models import DecisionEntry, Notice, NoticeKind, NoticeStatus, Objection, ObjectionStatus
+from challenge.results.models import (
+    Decision,
+    DecisionEntry,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+    Objection,
+    ObjectionStatus,
+)
 from challenge.results.services import notice_link, partner_names
+from challenge.reviews.models import Panel, PanelStatus
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime
 
@@ -69,6 +78,23 @@ async def challenge_notices(challenge_id: int) -> list[Notice]:
     return await _notices().filter(challenge_id=challenge_id).order_by("-published_at", "-id")
 
 
+async def panels_awaiting_decision() -> list[dict]:
+    """Concluded panels whose result is not on notice (no decision yet, a decision not yet
+    published, or a notice withdrawn after an upheld objection), newest first."""
+    concluded = await Panel.filter(status=PanelStatus.CONCLUDED).select_related("challenge", "stage").order_by("-id")
+    latest = {d.panel_id: d for d in await Decision.filter(panel_id__in=[p.id for p in concluded] or [0])
+              .order_by("revision")}
+    published = {n.decision_id: n for n in await Notice.filter(decision_id__in=[d.id for d in latest.values()]
+                                                                 or [0])}
+    waiting = []
+    for panel in concluded:
+        decision = latest.get(panel.id)
+        notice = published.get(decision.id) if decision else None
+        if notice is None or notice.status == NoticeStatus.SUPERSEDED:
+            waiting.append({"panel": panel, "draft": decision is not None and notice is None})
+    return waiting
+
+
 async def objection_counts(notice_ids: list[int]) -> dict[int, Counter]:
     rows = await Objection.filter(notice_id__in=notice_ids or [0]).group_by("notice_id", "status") \
         .annotate(n=Count("id")).values_list("notice_id", "status", "n")
@@ -81,6 +107,11 @@ async def objection_counts(notice_ids: list[int]) -> dict[int, Counter]:
 async def revised_by(notice: Notice) -> Notice | None:
     """The notice that replaced a withdrawn one, if published yet."""
     return await Notice.get_or_none(replaces_id=notice.id)
+
+
+async def objection(objection_id: int) -> Objection | None:
+    return await Objection.get_or_none(id=objection_id).select_related(
+        "notice", "notice__challenge", "notice__stage", "answered_by", "objector")
 
 
 async def own_objections(notice: Notice, user) -> list[Objection]:

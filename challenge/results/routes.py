@@ -94,19 +94,15 @@ async def challenge_results(request: Request):
     return redirect(services.notice_link(current))
 
 
-def _upload_settings(request: Request) -> dict:
-    settings = request.app.state.settings
-    return {"max_bytes": settings.max_upload_bytes, "allowed": settings.allowed_upload_types}
-
-
 async def object_page(request: Request):
     user = require_user(request)
     notice = await _public_notice(request)
     now = now_utc()
     form = Form({"real_name": user.name})
     if request.method == "POST":
-        storage = request.app.state.storage
-        parsed = await receive_upload(request, storage, **_upload_settings(request))
+        storage, settings = request.app.state.storage, request.app.state.settings
+        parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
+                                      allowed=settings.allowed_upload_types)
         form = Form(parsed.form)
         data = forms.parse_objection(form)
         form.add_errors(parsed.errors)
@@ -129,8 +125,7 @@ async def object_page(request: Request):
 
 async def _viewable_objection(request: Request) -> Objection:
     user = require_user(request)
-    objection = await Objection.get_or_none(id=_int(request, "objection_id")).select_related(
-        "notice", "notice__challenge", "notice__stage", "answered_by", "objector")
+    objection = await queries.objection(_int(request, "objection_id"))
     if objection is None or not permissions.can_view_objection(user, objection):
         raise HTTPException(404)
     return objection
@@ -146,8 +141,8 @@ async def objection_page(request: Request):
 
 async def objection_file(request: Request):
     objection = await _viewable_objection(request)
-    attachment = await Attachment.get_or_none(id=_int(request, "attachment_id"), owner_type="objection",
-                                              owner_id=objection.id).select_related("blob")
+    attachment = await Attachment.get_or_none(id=_int(request, "attachment_id"), owner_id=objection.id,
+                                              owner_type=objections.ATTACHMENT_OWNER).select_related("blob")
     if attachment is None:
         raise HTTPException(404)
     return download_response(request.app.state.storage, attachment.blob, attachment.filename)
@@ -170,20 +165,9 @@ challenge_routes.PAGE_SECTIONS.append(challenge_section)
 async def manage_index(request: Request):
     require_organiser(request)
     notices = await queries.open_notices()
-    concluded = await Panel.filter(status=PanelStatus.CONCLUDED).select_related("challenge", "stage") \
-        .order_by("-id")
-    latest = {d.panel_id: d for d in await Decision.filter(panel_id__in=[p.id for p in concluded] or [0])
-              .order_by("revision")}
-    published = {n.decision_id: n for n in await Notice.filter(decision_id__in=[d.id for d in latest.values()]
-                                                                 or [0])}
-    waiting = []
-    for panel in concluded:
-        decision = latest.get(panel.id)
-        notice = published.get(decision.id) if decision else None
-        if notice is None or notice.status == NoticeStatus.SUPERSEDED:
-            waiting.append({"panel": panel, "draft": decision is not None and notice is None})
     return render(request, "results/manage_index.html", {
-        "notices": notices, "counts": await queries.objection_counts([n.id for n in notices]), "waiting": waiting,
+        "notices": notices, "counts": await queries.objection_counts([n.id for n in notices]),
+        "waiting": await queries.panels_awaiting_decision(),
         "announced": await queries.announced_notices().limit(20), "now": now_utc(),
         "open_status": ObjectionStatus.OPEN,
     })
@@ -312,8 +296,7 @@ async def announce(request: Request):
 
 async def manage_objection(request: Request):
     user = require_organiser(request)
-    objection = await Objection.get_or_none(id=_int(request, "objection_id")).select_related(
-        "notice", "notice__challenge", "notice__stage", "answered_by", "objector")
+    objection = await queries.objection(_int(request, "objection_id"))
     if objection is None:
         raise HTTPException(404)
     form = Form()
