@@ -9,7 +9,7 @@ import feedparser
 from challenge.accounts.models import Role
 from challenge.bids.models import Bid, BidStatus
 from challenge.files.models import Attachment
-from challenge.results import services, workdays
+from challenge.results import objections, services, workdays
 from challenge.results.models import Decision, Notice, NoticeStatus, Objection, ObjectionStatus
 from challenge.web.timefmt import now_utc, to_beijing
 from factories import make_user
@@ -227,3 +227,35 @@ async def test_results_and_notice_pages_take_constant_queries(client):
     notice = await Notice.filter().order_by("-id").first()
     many_notice, _page = await count_queries(client, f"/results/notices/{notice.id}")
     assert many_notice == few_notice
+
+
+async def test_a_withdrawn_notice_stays_visible_and_points_to_its_revision(client):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await _notice(review)
+    objection = await objections.file_objection(notice=notice, user=review.bidders[1], real_name="周研究员",
+                                                contact="13800000000", reasons="第一名的资质证书已过有效期，请核查。")
+    await client.login(review.organiser.email)
+    response = await client.submit(f"/results/manage/objections/{objection.id}", {
+        "outcome": "upheld", "remedy": "new_decision", "answer": "经核实，资质证书已过期，异议成立。"})
+    assert response.status_code == 303
+    withdrawn = await client.get(f"/results/notices/{notice.id}")
+    assert "撤回" in withdrawn.text and "查看修订后的公示" not in withdrawn.text
+    assert "异议成立 1 件" in withdrawn.text and 'href="/results/notices/' + str(notice.id) + '/object"' not in withdrawn.text
+    index = await client.get("/results/manage")
+    assert f'href="/results/manage/panels/{review.panel.id}/decision"' in index.text
+    page = await client.get(f"/results/manage/panels/{review.panel.id}/decision")
+    assert "上一次公示因异议成立已撤回" in page.text and "保存评审结果" in page.text
+    first, second = review.bids
+    response = await client.submit(f"/results/manage/panels/{review.panel.id}/decision", [
+        (f"outcome-{first.id}", "0"), (f"reason-{first.id}", "资质证书已过期"),
+        (f"outcome-{second.id}", "1"), (f"reason-{second.id}", "依次递补")])
+    assert response.status_code == 303
+    decision = await Decision.filter(revision=2).get()
+    response = await client.submit(f"/results/manage/decisions/{decision.id}/publish", {
+        "working_days": "3", "starts_on": services.default_start(now_utc()).isoformat()})
+    assert response.status_code == 303
+    revised = await Notice.get(revision=2)
+    withdrawn = await client.get(f"/results/notices/{notice.id}")
+    assert f'href="/results/notices/{revised.id}"' in withdrawn.text
+    page = await client.get(f"/results/notices/{revised.id}")
+    assert "修订公示（第 2 次公示）" in page.text and "依次递补" in page.text
