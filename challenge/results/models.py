@@ -98,10 +98,6 @@ class DecisionEntry(Model):
         ordering = ["rank", "id"]
         unique_together = [("decision", "bid")]
 
-    @property
-    def departs(self) -> bool:
-        return self.selected != self.in_top or self.selected != self.recommended
-
 
 class Notice(Model):
     """A public notice (公示): what is proposed, its period and how to object, then its outcome."""

@@ -124,8 +124,7 @@ def _decision_errors(rows: list[BasisRow], selected: dict[int, bool], reasons: d
         errors["selected"] = _("请至少确定一个团队")
     for row in rows:
         reason = reasons.get(row.bid.id, "")
-        chosen = selected[row.bid.id]
-        if (chosen != row.in_top or chosen != row.recommended) and not reason:
+        if _departs(row, selected[row.bid.id]) and not reason:
             errors[f"reason-{row.bid.id}"] = _("第 %(rank)s 名与排名或专家组推荐不一致，请写明理由（将在公示中公开）",
                                                rank=row.rank)
         elif len(reason) > REASON_MAX:
