@@ -32,7 +32,12 @@ from challenge.reviews import routes as reviews
 from challenge.settings import STATIC_DIR, Settings, load_settings
 from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
 from challenge.web.i18n import _
-from challenge.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from challenge.web.security import (
+    CSRFMiddleware,
+    MethodNotAllowedMiddleware,
+    NoStoreMiddleware,
+    SecurityHeadersMiddleware,
+)
 from challenge.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,15 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
 
 async def http_exception(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
-    return error_page(request, exc.status_code, detail)
+    response = error_page(request, exc.status_code, detail)
+    response.headers.update(exc.headers or {})  # Allow on a 405
+    return response
+
+
+async def method_not_allowed(request: Request, methods: set[str]) -> Response:
+    response = error_page(request, 405)
+    response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def _default_phrase(status: int) -> str:
@@ -165,6 +178,8 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             https_only=settings.secure_cookies,
         ),
         Middleware(AuthMiddleware),
+        Middleware(NoStoreMiddleware),
+        Middleware(MethodNotAllowedMiddleware, reject=method_not_allowed),
         Middleware(CSRFMiddleware, reject=csrf_rejected),
         Middleware(DeliverMailAfterResponse, settings=settings),
     ]

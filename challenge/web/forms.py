@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from challenge.web.convertors import MAX_INT
 from challenge.web.i18n import _
 from challenge.web.timefmt import beijing_to_utc
 
@@ -84,6 +85,10 @@ class Form:
             value = int(raw)
         except ValueError:
             self.error(name, _("请输入整数"))
+            return default
+        if not -MAX_INT <= value <= MAX_INT:
+            # No column holds it (ids included): refused here rather than overflowing in the database.
+            self.error(name, _("数值超出允许范围"))
             return default
         return self._check_range(name, value, min_value, max_value, default)
 
