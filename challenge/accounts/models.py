@@ -65,8 +65,6 @@ class User(Model):
     is_organiser = fields.BooleanField(default=False)
     is_active = fields.BooleanField(default=True)
     locale = fields.CharField(max_length=10, default="zh_CN")
-    # Bumped when the password changes: sessions carrying an older epoch are signed out.
-    auth_epoch = fields.IntField(default=0)
     oidc_subject = fields.CharField(max_length=255, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
@@ -84,6 +82,26 @@ class User(Model):
     @property
     def roles(self) -> list[Role]:
         return [role for role in Role if self.has_role(role)]
+
+
+class Session(Model):
+    """A signed-in browser. The cookie carries a random key; only its SHA-256 is stored here, so
+    a leaked table signs nobody in. Sign-out, a password change or reset, removal from an
+    organisation and "sign out everywhere" set `revoked_at`: a copied cookie is then useless."""
+
+    id = fields.BigIntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    user_agent = fields.CharField(max_length=300, default="")
+    ip = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "user_session"
+        ordering = ["-last_seen_at"]
 
 
 class LoginAttempt(Model):

@@ -9,7 +9,8 @@ from challenge.accounts.models import OrgType, Role
 from challenge.catalog import regions
 from challenge.errors import DomainError
 from challenge.mail.models import Notification
-from challenge.web.auth import require_user, safe_next
+from challenge.accounts import sessions
+from challenge.web.auth import end_session, require_user, safe_next, session_key, start_session
 from challenge.web.flash import flash
 from challenge.web.forms import Form
 from challenge.web.http import client_ip, redirect
@@ -17,15 +18,6 @@ from challenge.web.i18n import LOCALES, _, set_locale
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
-
-
-def start_session(request: Request, user) -> None:
-    """A fresh session at sign-in: nothing from before survives, the CSRF token included."""
-    locale = request.session.get("locale")
-    request.session.clear()
-    request.session.update({"uid": user.id, "epoch": user.auth_epoch})
-    if locale and not user.locale:
-        request.session["locale"] = locale
 
 
 async def login(request: Request):
@@ -50,7 +42,7 @@ async def login(request: Request):
                 chosen = request.session.get("locale")
                 if chosen and chosen != user.locale:
                     await services.set_locale(user=user, locale=chosen)
-                start_session(request, user)
+                await start_session(request, user)
                 set_locale(user.locale)
                 flash(request, _("欢迎回来，%(name)s", name=user.name))
                 return redirect(safe_next(form.get("next"), "/account"))
@@ -59,7 +51,7 @@ async def login(request: Request):
 
 
 async def logout(request: Request):
-    request.session.clear()
+    await end_session(request)
     flash(request, _("您已安全退出"))
     return redirect("/")
 
@@ -76,7 +68,7 @@ async def register(request: Request):
             except DomainError as error:
                 form.add_errors(error.errors or {"email": error.message})
             else:
-                start_session(request, user)
+                await start_session(request, user)
                 flash(request, _("注册成功。") + (
                     _("新登记的单位需管理员审核，审核通过后即可提交需求或申报。") if data["new_org"] else ""))
                 return redirect("/account")
@@ -91,9 +83,26 @@ async def register(request: Request):
     }, status_code=form.status_code)
 
 
+async def _account_page(request: Request, user, form: Form, status_code: int = 200):
+    return render(request, "accounts/account.html", {
+        "user": user, "form": form, "region_name": regions.name,
+        "sessions": await sessions.active_sessions(user),
+        "is_current": lambda session: sessions.is_current(session, session_key(request)),
+    }, status_code=status_code)
+
+
 async def account(request: Request):
     user = require_user(request)
-    return render(request, "accounts/account.html", {"user": user, "form": Form(), "region_name": regions.name})
+    return await _account_page(request, user, Form())
+
+
+async def sign_out_everywhere(request: Request):
+    """Every session of this account ends, this browser's included."""
+    user = require_user(request)
+    await sessions.revoke_all(user=user, actor=user, reason="user.sign_out_everywhere")
+    request.session.clear()
+    flash(request, _("已退出所有设备上的登录，请重新登录"))
+    return redirect("/login")
 
 
 async def change_password(request: Request):
@@ -105,16 +114,15 @@ async def change_password(request: Request):
         form.error("new_password_confirm", _("两次输入的新密码不一致"))
     if form.is_valid:
         try:
-            await services.change_password(user=user, current=current, new_password=new)
+            await services.change_password(user=user, current=current, new_password=new,
+                                           session_key=session_key(request))
         except DomainError as error:
             form.add_errors(error.errors)
         else:
-            start_session(request, user)
             flash(request, _("密码已修改，其他设备上的登录已失效"))
             return redirect("/account")
     form.data.clear()
-    return render(request, "accounts/account.html",
-                  {"user": user, "form": form, "region_name": regions.name}, status_code=400)
+    return await _account_page(request, user, form, status_code=400)
 
 
 async def forgot_password(request: Request):
@@ -148,7 +156,7 @@ async def reset_password(request: Request):
             except DomainError as error:
                 form.add_errors(error.errors or {"new_password": error.message})
             else:
-                request.session.clear()
+                await end_session(request)
                 flash(request, _("密码已重置，请用新密码登录"))
                 return redirect("/login")
         form.data.clear()
@@ -177,7 +185,7 @@ async def oidc_callback(request: Request):
         user, target = await oidc.finish(request)
     except oidc.SignInFailed as failure:
         return oidc.failure_page(request, failure)
-    start_session(request, user)
+    await start_session(request, user)
     set_locale(user.locale)
     flash(request, _("欢迎，%(name)s", name=user.name))
     return redirect(target)
@@ -227,6 +235,7 @@ routes = [
     Route("/register", register, methods=["GET", "POST"], name="register"),
     Route("/account", account, name="account"),
     Route("/account/password", change_password, methods=["POST"], name="change_password"),
+    Route("/account/sessions/revoke", sign_out_everywhere, methods=["POST"], name="sign_out_everywhere"),
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
     Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"),
     Route("/locale", switch_locale, methods=["POST"], name="locale"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from challenge.accounts import credit_code, passwords
+from challenge.accounts import credit_code, passwords, sessions
 from challenge.accounts.models import (
     LoginAttempt,
     Organisation,
@@ -140,19 +140,23 @@ async def authenticate(*, email: str, password: str, ip: str, max_failures: int,
     return user
 
 
-async def set_password(*, user: User, new_password: str, actor: User | None, action: str) -> None:
+async def set_password(*, user: User, new_password: str, actor: User | None, action: str,
+                       keep_session: str | None = None) -> None:
+    """Side effects: every session of the account but `keep_session` is revoked; audit `action`."""
     check_password_strength(new_password, field="new_password")
     async with in_transaction():
         user.password_hash = passwords.hash_password(new_password)
-        user.auth_epoch += 1
-        await user.save(update_fields=["password_hash", "auth_epoch"])
+        await user.save(update_fields=["password_hash"])
         await audit.record(actor=actor, action=action, obj=user)
+        await sessions.revoke_all(user=user, actor=actor, reason=action, keep_key=keep_session)
 
 
-async def change_password(*, user: User, current: str, new_password: str) -> None:
+async def change_password(*, user: User, current: str, new_password: str, session_key: str | None) -> None:
+    """The signed-in person's own change: their other sessions end, this one goes on."""
     if not passwords.verify_password(user.password_hash, current):
         raise DomainError(_("当前密码不正确"), field="current_password")
-    await set_password(user=user, new_password=new_password, actor=user, action="user.password_change")
+    await set_password(user=user, new_password=new_password, actor=user, action="user.password_change",
+                       keep_session=session_key)
 
 
 def _token_hash(token: str) -> str:

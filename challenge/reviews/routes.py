@@ -33,7 +33,7 @@ from challenge.reviews.models import (
     Score,
     StageResult,
 )
-from challenge.web.auth import require_organiser, require_role
+from challenge.web.auth import end_session, require_organiser, require_role
 from challenge.web.flash import flash
 from challenge.web.forms import Form
 from challenge.web.http import redirect
@@ -157,7 +157,7 @@ async def invitation(request: Request):
             except DomainError as error:
                 form.add_errors(error.errors or {"password": error.message})
             else:
-                request.session.clear()
+                await end_session(request)
                 flash(request, _("您已加入评审专家库，请登录后完善专家信息并申报利益冲突"))
                 return redirect("/login?next=/review/profile")
         form.data.pop("password", None)
