@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "challenge.challenges.models",
     "challenge.bids.models",
     "challenge.reviews.models",
+    "challenge.web.models",
 ]
 
 

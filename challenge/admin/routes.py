@@ -5,6 +5,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from tortoise.expressions import Q
 
+from challenge.accounts import members
 from challenge.accounts import services as accounts
 from challenge.accounts.models import Organisation, OrgStatus, Role, User
 from challenge.audit.models import AuditEntry
@@ -34,6 +35,14 @@ async def organisations(request: Request):
     return render(request, "admin/organisations.html", {
         "page": page, "status": status, "q": q, "statuses": list(OrgStatus), "region_name": regions.name,
     })
+
+
+async def organisation_detail(request: Request):
+    actor = require_organiser(request)
+    organisation = await Organisation.get_or_none(id=request.path_params["org_id"])
+    if organisation is None:
+        raise HTTPException(404)
+    return await members.organisation_page(request, organisation, actor)
 
 
 async def review_organisation(request: Request):
@@ -131,6 +140,7 @@ async def dashboard(request: Request):
 routes = [
     Route("/", dashboard, name="dashboard"),
     Route("/organisations", organisations, name="organisations"),
+    Route("/organisations/{org_id:int}", organisation_detail, name="organisation"),
     Route("/organisations/{org_id:int}/review", review_organisation, methods=["POST"], name="review_organisation"),
     Route("/users", users, name="users"),
     Route("/users/{user_id:int}/roles", user_roles, methods=["POST"], name="user_roles"),
