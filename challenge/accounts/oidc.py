@@ -150,6 +150,7 @@ async def finish(request: Request) -> Outcome:
     if not claims or not claims.get("sub"):
         raise SignInFailed(_("身份认证凭据无效，请重新登录。"))
     check_audience(dict(claims), settings.oidc_client_id)
+    claims = {**claims, **await _userinfo(client, token, claims["sub"])}
     target = safe_next(request.session.pop(NEXT_KEY, None), "/account")
     identity = {"issuer": settings.oidc_issuer, "subject": str(claims["sub"]),
                 "email": str(claims.get("email") or "").strip().lower(), "name": str(claims.get("name") or "")}
@@ -161,6 +162,22 @@ async def finish(request: Request) -> Outcome:
         return Outcome(target=target, id_token=token.get("id_token", ""),
                        pending={**identity, "user_id": existing.id, "at": now_utc().timestamp()})
     return Outcome(target=target, id_token=token.get("id_token", ""), user=user)
+
+
+async def _userinfo(client, token: dict, subject: str) -> dict:
+    """The profile claims (e-mail, name) from the userinfo endpoint: many providers keep them out of
+    the ID token. Its `sub` must be the ID token's (OIDC Core §5.3.2)."""
+    if "email" in token.get("userinfo", {}):
+        return {}
+    try:
+        info = dict(await client.userinfo(token=token))
+    except (httpx.HTTPError, ValueError, AuthlibBaseError) as error:
+        log.warning("OIDC userinfo failed: %s", error)
+        raise SignInFailed(_("统一身份认证服务暂时无法访问，请稍后重试，或使用邮箱和密码登录。"), status=502) from error
+    if str(info.get("sub")) != str(subject):
+        log.warning("OIDC userinfo for another subject: %r != %r", info.get("sub"), subject)
+        raise SignInFailed(_("身份认证凭据无效，请重新登录。"))
+    return {key: info[key] for key in ("email", "email_verified", "name") if key in info}
 
 
 async def logout_url(request: Request, id_token: str) -> str | None:
