@@ -15,9 +15,10 @@ from challenge.catalog import regions
 from challenge.errors import DomainError
 from challenge.web.auth import require_user
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.limits import SMALL_FORM, limited
 from challenge.web.templating import render
 
 DECISIONS = {"approve": MembershipStatus.APPROVED, "reject": MembershipStatus.REJECTED}
@@ -54,7 +55,7 @@ async def decide(request: Request):
     if status is None or request_row is None or not membership.can_manage_members(actor,
                                                                                     request_row.organisation_id):
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     reason = form.text("reason", max_length=1000)
     try:
         await membership.set_membership_status(membership=request_row, status=status, actor=actor, reason=reason)
@@ -77,7 +78,7 @@ async def remove_member(request: Request):
     actor = require_user(request)
     member = await _member(request, actor)
     organisation_id = member.organisation_id
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         await membership.remove_member(member=member, actor=actor, reason=form.text("reason", max_length=1000))
     except DomainError as error:
@@ -90,7 +91,7 @@ async def remove_member(request: Request):
 async def set_manager(request: Request):
     actor = require_user(request)
     member = await _member(request, actor)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         await membership.set_manager(member=member, manager=form.boolean("manager"), actor=actor)
     except DomainError as error:
@@ -105,7 +106,7 @@ async def withdraw_request(request: Request):
     pending = await membership.current_request(user)
     if pending is None:
         raise HTTPException(404)
-    await request.form()
+    await read_form(request)
     await membership.set_membership_status(membership=pending, status=MembershipStatus.WITHDRAWN, actor=user)
     flash(request, _("已撤回加入申请"))
     return redirect("/account/organisation")
@@ -113,9 +114,12 @@ async def withdraw_request(request: Request):
 
 routes = [
     Route("/organisation", own_organisation, name="organisation"),
-    Route("/organisation/requests/{membership_id:int}/{decision:str}", decide, methods=["POST"],
-          name="membership_decide"),
-    Route("/organisation/members/{user_id:int}/remove", remove_member, methods=["POST"], name="member_remove"),
-    Route("/organisation/members/{user_id:int}/manager", set_manager, methods=["POST"], name="member_manager"),
-    Route("/organisation/request/withdraw", withdraw_request, methods=["POST"], name="membership_withdraw"),
+    limited(Route("/organisation/requests/{membership_id:int}/{decision:str}", decide, methods=["POST"],
+                  name="membership_decide"), SMALL_FORM),
+    limited(Route("/organisation/members/{user_id:int}/remove", remove_member, methods=["POST"],
+                  name="member_remove"), SMALL_FORM),
+    limited(Route("/organisation/members/{user_id:int}/manager", set_manager, methods=["POST"],
+                  name="member_manager"), SMALL_FORM),
+    limited(Route("/organisation/request/withdraw", withdraw_request, methods=["POST"],
+                  name="membership_withdraw"), SMALL_FORM),
 ]

@@ -13,9 +13,10 @@ from challenge.errors import DomainError
 from challenge.mail.models import Notification
 from challenge.web.auth import end_session, require_user, safe_next, session_key, start_session
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import client_ip, redirect
 from challenge.web.i18n import LOCALES, _, set_locale
+from challenge.web.limits import SMALL_FORM, limited
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -30,7 +31,7 @@ async def login(request: Request):
         return redirect(safe_next(request.query_params.get("next"), "/account"))
     form = Form({"next": request.query_params.get("next", "")})
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         email = form.email("email")
         password = form.text("password", required=True, strip=False)
         if form.is_valid:
@@ -67,7 +68,7 @@ async def register(request: Request):
     form = Form({"role": Role.SUBMITTER.value, "org_mode": "existing"})
     organisations = await organisation_choices()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = parse_registration(form)
         if form.is_valid:
             try:
@@ -97,7 +98,7 @@ async def confirm_email(request: Request):
     if await services.valid_token(token, TokenPurpose.CONFIRM) is None:
         return invalid()
     if request.method == "POST":
-        await request.form()
+        await read_form(request)
         try:
             user = await services.confirm_email(token=token)
         except DomainError:
@@ -136,7 +137,7 @@ async def sign_out_everywhere(request: Request):
 
 async def change_password(request: Request):
     user = require_user(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     current = form.text("current_password", required=True, strip=False)
     new = form.text("new_password", required=True, strip=False)
     if form.text("new_password_confirm", strip=False) != new:
@@ -157,7 +158,7 @@ async def change_password(request: Request):
 async def forgot_password(request: Request):
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         email = form.email("email")
         if form.is_valid:
             settings = request.app.state.settings
@@ -175,7 +176,7 @@ async def reset_password(request: Request):
         return render(request, "accounts/reset_invalid.html", status_code=404)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         new = form.text("new_password", required=True, strip=False)
         if form.text("new_password_confirm", strip=False) != new:
             form.error("new_password_confirm", _("两次输入的新密码不一致"))
@@ -193,7 +194,7 @@ async def reset_password(request: Request):
 
 
 async def switch_locale(request: Request):
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     locale = form.get("locale")
     if locale in LOCALES:
         request.session["locale"] = locale
@@ -240,7 +241,7 @@ async def oidc_link(request: Request):
         raise HTTPException(404)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         if form.get("action") == "cancel":
             request.session.pop(PENDING_LINK, None)
             flash(request, _("未关联统一身份认证账号"), "info")
@@ -270,7 +271,7 @@ async def remove_identity(request: Request):
     identity = await LinkedIdentity.get_or_none(id=request.path_params["identity_id"], user_id=user.id)
     if identity is None:
         raise HTTPException(404)
-    await request.form()
+    await read_form(request)
     try:
         await oidc.unlink_identity(identity=identity, actor=user)
     except DomainError as error:
@@ -287,7 +288,7 @@ async def choose_organisation(request: Request):
         return redirect("/organisation")
     form = Form({"org_mode": "existing"})
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         choice = parse_organisation_choice(form)
         if form.is_valid:
             try:
@@ -323,22 +324,26 @@ async def inbox_read(request: Request):
 
 
 routes = [
-    Route("/login", login, methods=["GET", "POST"], name="login"),
-    Route("/logout", logout, methods=["POST"], name="logout"),
-    Route("/register", register, methods=["GET", "POST"], name="register"),
-    Route("/register/confirm/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"),
+    limited(Route("/login", login, methods=["GET", "POST"], name="login"), SMALL_FORM),
+    limited(Route("/logout", logout, methods=["POST"], name="logout"), SMALL_FORM),
+    limited(Route("/register", register, methods=["GET", "POST"], name="register"), SMALL_FORM),
+    limited(Route("/register/confirm/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"),
+            SMALL_FORM),
     Route("/account", account, name="account"),
-    Route("/account/password", change_password, methods=["POST"], name="change_password"),
-    Route("/account/sessions/revoke", sign_out_everywhere, methods=["POST"], name="sign_out_everywhere"),
-    Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
-    Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"),
-    Route("/locale", switch_locale, methods=["POST"], name="locale"),
+    limited(Route("/account/password", change_password, methods=["POST"], name="change_password"), SMALL_FORM),
+    limited(Route("/account/sessions/revoke", sign_out_everywhere, methods=["POST"], name="sign_out_everywhere"),
+            SMALL_FORM),
+    limited(Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"), SMALL_FORM),
+    limited(Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"), SMALL_FORM),
+    limited(Route("/locale", switch_locale, methods=["POST"], name="locale"), SMALL_FORM),
     Route("/oidc/login", oidc_login, name="oidc_login"),
     Route("/oidc/callback", oidc_callback, name="oidc_callback"),
-    Route("/oidc/link", oidc_link, methods=["GET", "POST"], name="oidc_link"),
-    Route("/account/identities/{identity_id:int}/remove", remove_identity, methods=["POST"], name="remove_identity"),
-    Route("/account/organisation", choose_organisation, methods=["GET", "POST"], name="choose_organisation"),
+    limited(Route("/oidc/link", oidc_link, methods=["GET", "POST"], name="oidc_link"), SMALL_FORM),
+    limited(Route("/account/identities/{identity_id:int}/remove", remove_identity, methods=["POST"],
+                  name="remove_identity"), SMALL_FORM),
+    limited(Route("/account/organisation", choose_organisation, methods=["GET", "POST"],
+                  name="choose_organisation"), SMALL_FORM),
     Route("/inbox", inbox, name="inbox"),
-    Route("/inbox/read", inbox_read, methods=["POST"], name="inbox_read"),
+    limited(Route("/inbox/read", inbox_read, methods=["POST"], name="inbox_read"), SMALL_FORM),
     *member_routes.routes,
 ]

@@ -16,7 +16,7 @@ from challenge.errors import DomainError
 from challenge.mail.models import OutboxMessage
 from challenge.web.auth import require_organiser
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.pagination import page_number, paginate
@@ -50,7 +50,7 @@ async def review_organisation(request: Request):
     organisation = await Organisation.get_or_none(id=request.path_params["org_id"])
     if organisation is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     approve = form.get("decision") == "approve"
     try:
         await accounts.review_organisation(organisation=organisation, actor=actor, approve=approve,
@@ -79,7 +79,7 @@ async def user_roles(request: Request):
     user = await User.get_or_none(id=request.path_params["user_id"])
     if user is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     roles = set(form.choices("roles", list(Role)))
     try:
         await accounts.set_roles(user=user, roles=roles, actor=actor)
@@ -94,7 +94,7 @@ async def domains(request: Request):
     actor = require_organiser(request)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         domain_id = form.integer("domain_id")
         domain = await Domain.get_or_none(id=domain_id) if domain_id else None
         if domain_id and domain is None:

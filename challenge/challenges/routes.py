@@ -26,7 +26,7 @@ from challenge.needs.models import Need, NeedStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.pagination import page_number, paginate
@@ -103,7 +103,7 @@ async def challenge_detail(request: Request):
 async def ask_question(request: Request):
     user = require_user(request)
     challenge = await _challenge_or_404(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     body = form.text("body", required=True, max_length=services.QUESTION_MAX)
     if form.is_valid:
         try:
@@ -179,7 +179,7 @@ async def _prefill_from_needs(request: Request) -> forms.ListForm:
 async def _save(request: Request, challenge: Challenge | None):
     """POST of the build form: add rows, save the draft, or save and publish (all or nothing)."""
     actor = require_organiser(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     action = form.get("action", "save")
     template = "challenges/form.html"
     if action in forms.ADD_ACTIONS:
@@ -229,7 +229,7 @@ async def change_status(request: Request):
     """Publish, cancel or move a challenge along its states through `set_challenge_status`."""
     actor = require_organiser(request)
     challenge = await _challenge_or_404(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     status = form.choice("status", list(PAGE_TRANSITIONS))
     if status is None:
         flash(request, _("请选择要变更的状态；评审、公示和验收的状态由相应流程变更"), "error")
@@ -268,7 +268,7 @@ async def amend(request: Request):
     form = forms.initial_form(current)
     status_code = 200
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         action = form.get("action", "amend")
         if action in forms.ADD_ACTIONS:
             return render(request, "challenges/amend.html", {
@@ -299,7 +299,7 @@ async def answer_question(request: Request):
     question = await Question.get_or_none(id=request.path_params["question_id"], challenge=challenge)
     if question is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         await services.answer_question(question=question, actor=actor, answer=form.text("answer", max_length=5000))
     except DomainError as error:
