@@ -31,8 +31,11 @@ from challenge.pages import routes as pages
 from challenge.reviews import routes as reviews
 from challenge.settings import STATIC_DIR, Settings, load_settings
 from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
+from challenge.web.flash import flash
+from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import BodyLimitMiddleware
+from challenge.web.once import AlreadyCreated
 from challenge.web.security import (
     CSRFMiddleware,
     MethodNotAllowedMiddleware,
@@ -105,6 +108,12 @@ async def body_too_large(request: Request, limit: int, upload: bool) -> Response
     else:
         size = _("%(n)s KB", n=limit // 1024)
     return error_page(request, 413, _("提交的内容超过了此页面允许的大小（%(size)s），未保存任何内容。", size=size))
+
+
+async def already_created(request: Request, exc: AlreadyCreated) -> Response:
+    """The same create form posted again: show what the first post created."""
+    flash(request, _("该表单已提交过，没有重复创建。以下是已创建的内容。"), "info")
+    return redirect(exc.location)
 
 
 async def bad_upload(request: Request, exc: BadUpload) -> Response:
@@ -206,6 +215,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             LoginRequired: login_required,
             DomainError: domain_error,
             UploadTooLarge: upload_too_large,
+            AlreadyCreated: already_created,
             BadUpload: bad_upload,
             ClientDisconnect: client_gone,
             Exception: server_error,

@@ -19,6 +19,7 @@ from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 
@@ -106,8 +107,15 @@ async def domains(request: Request):
         if form.is_valid and await Domain.filter(name=name).exclude(id=domain_id or 0).exists():
             form.error("name", _("已有同名领域"))
         if form.is_valid:
-            await catalog.save_domain(actor=actor, domain=domain, name=name, name_en=name_en, keywords=keywords,
-                                      sort_order=sort_order, is_active=form.boolean("is_active"))
+            async def save():
+                return await catalog.save_domain(actor=actor, domain=domain, name=name, name_en=name_en,
+                                                 keywords=keywords, sort_order=sort_order,
+                                                 is_active=form.boolean("is_active"))
+
+            if domain is None:
+                await create_once(form, user=actor, create=save, location=lambda _domain: "/admin/domains")
+            else:
+                await save()
             flash(request, _("领域已保存"))
             return redirect("/admin/domains")
     return render(request, "admin/domains.html", {"domains": await Domain.all(), "form": form},

@@ -33,6 +33,7 @@ from challenge.web.forms import Form, read_form
 from challenge.web.http import int_param, redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import format_datetime, now_utc
@@ -195,7 +196,9 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
         return await again(400, lost_files)
     try:
         if bid is None:
-            bid, _created = await services.start_bid(challenge=challenge, actor=user)
+            bid, _created = await create_once(
+                form, user=user, create=lambda: services.start_bid(challenge=challenge, actor=user),
+                location=lambda started: f"/bids/{started[0].id}/edit")
         if action == "submit":
             version = await services.submit_bid(bid=bid, actor=user, content=content, uploads=uploads,
                                                 storage=storage)
@@ -205,6 +208,9 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
         form.add_errors(refusal.errors)
         notices = [_("内容已保存为草稿，但尚未提交：请修改以下问题后再提交。")] if refusal.draft_saved else lost_files
         return await again(400, notices)
+    except AlreadyCreated:
+        await parsed.discard()  # this post's files: the first post's bid is where it goes
+        raise
     except services.WindowClosed as refusal:
         await parsed.discard()
         form.error("window", refusal.message)

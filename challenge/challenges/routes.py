@@ -29,6 +29,7 @@ from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -107,7 +108,9 @@ async def ask_question(request: Request):
     body = form.text("body", required=True, max_length=services.QUESTION_MAX)
     if form.is_valid:
         try:
-            question = await services.ask_question(challenge=challenge, user=user, body=body)
+            question = await create_once(
+                form, user=user, create=lambda: services.ask_question(challenge=challenge, user=user, body=body),
+                location=lambda asked: f"/challenges/{challenge.id}#question-{asked.id}")
         except DomainError as error:
             flash(request, error.message, "error")
         else:
@@ -187,11 +190,15 @@ async def _save(request: Request, challenge: Challenge | None):
     data = forms.parse_challenge(form)
     if form.is_valid:
         try:
+            save = services.save_and_publish if action == "publish" else services.save_draft
+            if challenge is None:
+                saved = await create_once(form, user=actor, create=lambda: save(challenge=None, data=data, actor=actor),
+                                          location=lambda created: f"/challenges/{created.id}")
+            else:
+                saved = await save(challenge=challenge, data=data, actor=actor)
             if action == "publish":
-                saved = await services.save_and_publish(challenge=challenge, data=data, actor=actor)
                 flash(request, _("榜单已发布：%(title)s", title=saved.title))
             else:
-                saved = await services.save_draft(challenge=challenge, data=data, actor=actor)
                 flash(request, _("草稿已保存。发布前可继续修改。"))
             return redirect(f"/challenges/{saved.id}")
         except services.EditAfterPublish as error:
@@ -279,8 +286,10 @@ async def amend(request: Request):
             form.error("explanation", _("请说明修改的内容和理由，补充通知将公开发布"))
         if form.is_valid:
             try:
-                amendment = await services.amend_challenge(challenge=challenge, data=data, explanation=explanation,
-                                                           actor=actor, now=now)
+                amendment = await create_once(
+                    form, user=actor, location=lambda made: f"/challenges/{challenge.id}#amendment-{made.version}",
+                    create=lambda: services.amend_challenge(challenge=challenge, data=data, explanation=explanation,
+                                                            actor=actor, now=now))
             except DomainError as error:
                 form.add_errors(error.errors or {"explanation": error.message})
             else:

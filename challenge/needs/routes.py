@@ -43,6 +43,7 @@ from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc, to_beijing
@@ -192,9 +193,16 @@ async def campaign_form(request: Request):
         if form.is_valid:
             domains = await Domain.filter(id__in=values.domain_ids)
             try:
-                campaign = await services.save_campaign(
-                    actor=actor, campaign=campaign, title=values.title, instructions=values.instructions,
-                    domains=domains, opens_at=values.opens_at, closes_at=values.closes_at)
+                async def save():
+                    return await services.save_campaign(
+                        actor=actor, campaign=campaign, title=values.title, instructions=values.instructions,
+                        domains=domains, opens_at=values.opens_at, closes_at=values.closes_at)
+
+                if campaign is None:
+                    campaign = await create_once(form, user=actor, create=save,
+                                                 location=lambda created: f"/needs/campaigns/{created.id}")
+                else:
+                    campaign = await save()
             except DomainError as error:
                 form.add_errors(error.errors or {"title": error.message})
             else:
@@ -320,9 +328,18 @@ async def _save_need_form(request: Request, user, *, need: Need | None):
     if not form.is_valid:
         await parsed.discard()
         return await _render_need_form(request, form=form, campaign=campaign, need=need, status_code=400)
-    try:
-        need = await services.save_need(actor=user, need=need, campaign=campaign, content=content,
+    async def save():
+        return await services.save_need(actor=user, need=need, campaign=campaign, content=content,
                                         uploads=parsed.files, storage=storage)
+
+    try:
+        if need is None:
+            need = await create_once(form, user=user, create=save, location=lambda created: f"/needs/{created.id}")
+        else:
+            need = await save()
+    except AlreadyCreated:
+        await parsed.discard()
+        raise
     except DomainError as error:
         await parsed.discard()
         form.add_errors(error.errors or {"title": error.message})

@@ -38,6 +38,7 @@ from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import gettext as _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -114,7 +115,9 @@ async def conflicts(request: Request):
                 if data.get("organisation_id") else None
             data.pop("organisation_id", None)
             try:
-                await services.declare_conflict(expert=user, organisation=organisation, **data)
+                await create_once(form, user=user, location=lambda _declaration: "/review/conflicts",
+                                  create=lambda: services.declare_conflict(expert=user, organisation=organisation,
+                                                                           **data))
             except DomainError as error:
                 form.add_errors(error.errors or {"name": error.message})
             else:
@@ -434,7 +437,9 @@ async def invite(request: Request):
     data = forms.parse_invitation(form)
     if form.is_valid:
         try:
-            await services.invite_expert(actor=user, base_url=request.app.state.settings.base_url, **data)
+            await create_once(form, user=user, location=lambda _invitation: "/review/manage/experts",
+                              create=lambda: services.invite_expert(
+                                  actor=user, base_url=request.app.state.settings.base_url, **data))
         except DomainError as error:
             form.add_errors(error.errors or {"email": error.message})
         else:
@@ -478,7 +483,9 @@ async def panel_new(request: Request):
                 else None
             data.pop("stage_id", None)
             try:
-                panel = await services.create_panel(challenge=challenge, stage=stage, actor=user, **data)
+                panel = await create_once(
+                    form, user=user, location=lambda created: f"/review/manage/panels/{created.id}",
+                    create=lambda: services.create_panel(challenge=challenge, stage=stage, actor=user, **data))
             except DomainError as error:
                 form.add_errors(error.errors or {"name": error.message})
             else:
@@ -585,7 +592,9 @@ async def assign_page(request: Request):
         expert_id = form.integer("expert", required=True)
         if form.is_valid:
             try:
-                await services.add_assignment(panel=panel, bid_id=bid_id, expert_id=expert_id, actor=user)
+                await create_once(form, user=user, location=lambda _made: f"/review/manage/panels/{panel.id}/assign",
+                                  create=lambda: services.add_assignment(panel=panel, bid_id=bid_id,
+                                                                         expert_id=expert_id, actor=user))
             except DomainError as error:
                 form.add_errors(error.errors or {"expert": error.message})
             else:
