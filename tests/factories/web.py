@@ -22,6 +22,21 @@ def all_routes(routes, prefix: str = "", int_value: str = "1") -> list[tuple[str
     return found
 
 
+CONVERTOR = re.compile(r"{([^}:]+):[^}]+}")
+
+
+def routes_with_methods(app, routes=None, prefix: str = "") -> list[tuple[str, str, Route]]:
+    """(method, path template with plain {name} parameters, route) for every route and method but HEAD."""
+    found = []
+    for route in app.routes if routes is None else routes:
+        if isinstance(route, Mount):
+            found += routes_with_methods(app, route.routes or [], prefix + route.path)
+        elif isinstance(route, Route):
+            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+                found.append((method, CONVERTOR.sub(r"{\1}", prefix + route.path), route))
+    return found
+
+
 def post_paths(app) -> list[str]:
     return sorted({path for path, methods in all_routes(app.routes) if "POST" in methods})
 

@@ -10,7 +10,7 @@ import hashlib
 import httpx
 import pytest
 
-from challenge.accounts.models import Role
+from challenge.accounts.models import Membership, Role, User
 from factories import make_bid, make_challenge, make_need, make_org, make_user
 from factories.web import changed_tables, post_paths, snapshot
 
@@ -26,7 +26,11 @@ async def world():
     challenge = await make_challenge()
     await make_bid(challenge=challenge, lead_org=submitter.organisation)
     await make_org(name="待审核单位")
-    return {"organiser": organiser, "submitter": submitter}
+    manager = await make_user(Role.BIDDER, organisation=submitter.organisation, is_org_manager=True)
+    pending = await make_user(Role.BIDDER)
+    await User.filter(id=pending.id).update(organisation_id=None)
+    await Membership.create(user=pending, organisation=submitter.organisation)
+    return {"organiser": organiser, "submitter": submitter, "manager": manager, "pending": pending}
 
 
 def test_the_app_has_post_routes_to_check(app):
@@ -34,7 +38,7 @@ def test_the_app_has_post_routes_to_check(app):
     assert {"/login", "/logout", "/register", "/account/password", "/locale"} <= set(paths)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "organiser", "submitter"])
+@pytest.mark.parametrize("who", ["anonymous", "pending", "submitter", "manager", "organiser"])
 async def test_every_post_route_refuses_a_missing_or_wrong_token(app, client, world, who):
     if who != "anonymous":
         await client.login(world[who].email)
