@@ -88,8 +88,9 @@ class User(Model):
 
 
 class Session(Model):
-    """A signed-in browser. The cookie carries a random key; only its SHA-256 is stored here, so
-    a leaked table signs nobody in. Sign-out, a password change or reset, removal from an
+    """A signed-in browser: the cookie carries a random key, and only its SHA-256 is kept here.
+
+    A leaked table signs nobody in. Sign-out, a password change or reset, removal from an
     organisation and "sign out everywhere" set `revoked_at`: a copied cookie is then useless."""
 
     id = fields.BigIntField(primary_key=True)
@@ -133,7 +134,7 @@ CURRENT_MEMBERSHIP_STATES = {MembershipStatus.PENDING, MembershipStatus.APPROVED
 
 
 class Membership(Model):
-    """A person's request to belong to an organisation, and its decision.
+    """A request of a person to belong to an organisation, and its decision.
 
     `User.organisation` is set only when a request is approved (by a manager of the
     organisation or an organiser), so every check on `user.organisation_id` means "a member".
@@ -179,7 +180,7 @@ class TokenPurpose(LabelledStrEnum):
 
 
 class PasswordResetToken(Model):
-    """A mailed single-use link: a password reset, or the confirmation of a new account's e-mail."""
+    """A mailed single-use link: a password reset, or the confirmation of the e-mail of a new account."""
 
     id = fields.IntField(primary_key=True)
     purpose = fields.CharEnumField(TokenPurpose, max_length=10, default=TokenPurpose.RESET,

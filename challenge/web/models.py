@@ -3,7 +3,7 @@ from tortoise.models import Model
 
 
 class FormToken(Model):
-    """A create form's one-time token and where the object it created lives (see `web.once`)."""
+    """The one-time token of a create form, and where the object it created lives (see web.once)."""
 
     id = fields.BigIntField(primary_key=True)
     token = fields.CharField(max_length=64, unique=True)

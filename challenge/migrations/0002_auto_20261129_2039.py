@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('location', fields.CharField(max_length=500)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'form_token', 'app': 'models', 'pk_attr': 'id', 'table_description': "A create form's one-time token and where the object it created lives (see `web.once`)."},
+            options={'table': 'form_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The one-time token of a create form, and where the object it created lives (see web.once).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'membership', 'app': 'models', 'pk_attr': 'id', 'table_description': "A person's request to belong to an organisation, and its decision."},
+            options={'table': 'membership', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A request of a person to belong to an organisation, and its decision.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -64,12 +64,12 @@ class Migration(migrations.Migration):
                 ('user_agent', fields.CharField(default='', max_length=300)),
                 ('ip', fields.CharField(default='', max_length=64)),
             ],
-            options={'table': 'user_session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A signed-in browser. The cookie carries a random key; only its SHA-256 is stored here, so'},
+            options={'table': 'user_session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A signed-in browser: the cookie carries a random key, and only its SHA-256 is kept here.'},
             bases=['Model'],
         ),
         ops.AlterModelOptions(
             name='PasswordResetToken',
-            options={'table': 'password_reset_token', 'app': 'models', 'pk_attr': 'id', 'table_description': "A mailed single-use link: a password reset, or the confirmation of a new account's e-mail."},
+            options={'table': 'password_reset_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A mailed single-use link: a password reset, or the confirmation of the e-mail of a new account.'},
         ),
         ops.AddField(
             model_name='PasswordResetToken',
