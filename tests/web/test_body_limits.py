@@ -91,3 +91,15 @@ async def test_limits_per_route(client, path, limit):
     just_over = httpx.QueryParams({"csrf_token": token, "name": "x" * limit}).__str__().encode()
     response = await client.post(path, content=just_over, headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 413
+
+
+def test_no_handler_reads_a_form_without_its_limits():
+    """Forms are read through web.forms.read_form (limits, no file parts), never request.form()."""
+    from pathlib import Path
+
+    import challenge
+
+    root = Path(challenge.__file__).parent
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if "request.form(" in path.read_text() and path.name != "forms.py" and path.name != "uploads.py"]
+    assert offenders == []
