@@ -2,27 +2,12 @@
 organisation's manager approves on the organisation page (issue #8)."""
 
 import asyncio
-import email
-import email.policy
-import re
-import time
 
 import pytest
 
-from e2e.conftest import sign_in
+from e2e.conftest import mailed_link, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-async def mailed_link(outbox, to: str, path: str) -> str:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for file in sorted(outbox.glob("*.eml"), reverse=True):
-            message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
-            if message["To"] == to:
-                return re.search(r"http\S+" + re.escape(path) + r"\S+", message.get_content()).group(0)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no mail to {to} in {sorted(outbox.glob('*'))[-5:]}")
 
 
 async def test_register_confirm_and_be_approved_by_the_manager(live_server, page, browser, tmp_path):
