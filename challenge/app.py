@@ -32,8 +32,17 @@ from challenge.results import routes as results
 from challenge.reviews import routes as reviews
 from challenge.settings import STATIC_DIR, Settings, load_settings
 from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
+from challenge.web.flash import flash
+from challenge.web.http import redirect
 from challenge.web.i18n import _
-from challenge.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from challenge.web.limits import BodyLimitMiddleware
+from challenge.web.once import AlreadyCreated
+from challenge.web.security import (
+    CSRFMiddleware,
+    MethodNotAllowedMiddleware,
+    NoStoreMiddleware,
+    SecurityHeadersMiddleware,
+)
 from challenge.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -44,23 +53,31 @@ ERROR_TITLES = {
     404: N_("页面不存在"),
     405: N_("不支持的请求方式"),
     409: N_("操作冲突"),
-    413: N_("文件过大"),
+    413: N_("提交的内容过大"),
     500: N_("系统出错"),
 }
 
 
-def error_page(request: Request, status: int, detail: str = "") -> Response:
+def error_page(request: Request, status: int, detail: str = "", title: str = "") -> Response:
     return render(
         request,
         "errors/error.html",
-        {"status": status, "title": _(ERROR_TITLES.get(status, ERROR_TITLES[400])), "detail": detail},
+        {"status": status, "title": title or _(ERROR_TITLES.get(status, ERROR_TITLES[400])), "detail": detail},
         status_code=status,
     )
 
 
 async def http_exception(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
-    return error_page(request, exc.status_code, detail)
+    response = error_page(request, exc.status_code, detail)
+    response.headers.update(exc.headers or {})  # Allow on a 405
+    return response
+
+
+async def method_not_allowed(request: Request, methods: set[str]) -> Response:
+    response = error_page(request, 405)
+    response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def _default_phrase(status: int) -> str:
@@ -80,7 +97,24 @@ async def domain_error(request: Request, exc: DomainError) -> Response:
 
 async def upload_too_large(request: Request, exc: UploadTooLarge) -> Response:
     megabytes = exc.limit_bytes // (1024 * 1024)
-    return error_page(request, 413, _("单个文件不能超过 %(mb)s MB。未保存任何内容，请压缩或拆分文件后重新提交。", mb=megabytes))
+    return error_page(request, 413, _("单个文件不能超过 %(mb)s MB。未保存任何内容，请压缩或拆分文件后重新提交。", mb=megabytes),
+                      title=_("文件过大"))
+
+
+async def body_too_large(request: Request, limit: int, upload: bool) -> Response:
+    if upload:
+        return await upload_too_large(request, UploadTooLarge(request.app.state.settings.max_upload_bytes))
+    if limit >= 1024 * 1024:
+        size = _("%(n)s MB", n=limit // (1024 * 1024))
+    else:
+        size = _("%(n)s KB", n=limit // 1024)
+    return error_page(request, 413, _("提交的内容超过了此页面允许的大小（%(size)s），未保存任何内容。", size=size))
+
+
+async def already_created(request: Request, exc: AlreadyCreated) -> Response:
+    """The same create form posted again: show what the first post created."""
+    flash(request, _("该表单已提交过，没有重复创建。以下是已创建的内容。"), "info")
+    return redirect(exc.location)
 
 
 async def bad_upload(request: Request, exc: BadUpload) -> Response:
@@ -167,6 +201,9 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             https_only=settings.secure_cookies,
         ),
         Middleware(AuthMiddleware),
+        Middleware(NoStoreMiddleware),
+        Middleware(MethodNotAllowedMiddleware, reject=method_not_allowed),
+        Middleware(BodyLimitMiddleware, reject=body_too_large),
         Middleware(CSRFMiddleware, reject=csrf_rejected),
         Middleware(DeliverMailAfterResponse, settings=settings),
     ]
@@ -180,6 +217,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             LoginRequired: login_required,
             DomainError: domain_error,
             UploadTooLarge: upload_too_large,
+            AlreadyCreated: already_created,
             BadUpload: bad_upload,
             ClientDisconnect: client_gone,
             Exception: server_error,

@@ -51,7 +51,8 @@ class Settings:
     allowed_upload_types: tuple[str, ...] = tuple(DEFAULT_ALLOWED_TYPES.split(","))
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
-    session_max_age: int = 8 * 3600
+    session_max_age: int = 8 * 3600  # absolute lifetime of a signed-in session, in seconds
+    session_idle_minutes: int = 60  # a session unused this long ends
     db_pool_max: int = 10
     default_locale: str = "zh_CN"
     smtp_host: str = ""
@@ -105,6 +106,7 @@ def load_settings() -> Settings:
         base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secure_cookies=_env_bool("SECURE_COOKIES", False),
         session_max_age=int(_env("SESSION_MAX_AGE", str(8 * 3600))),
+        session_idle_minutes=int(_env("SESSION_IDLE_MINUTES", "60")),
         db_pool_max=int(_env("DB_POOL_MAX", "10")),
         default_locale=_env("DEFAULT_LOCALE", "zh_CN"),
         smtp_host=_env("SMTP_HOST", ""),

@@ -63,11 +63,12 @@ class User(Model):
     is_bidder = fields.BooleanField(default=False)
     is_expert = fields.BooleanField(default=False)
     is_organiser = fields.BooleanField(default=False)
+    # A manager of `organisation`: approves and removes its members (the registrant is the first).
+    is_org_manager = fields.BooleanField(default=False, db_default=False)
     is_active = fields.BooleanField(default=True)
+    # A self-registered account signs in once its owner has opened the mailed confirmation link.
+    email_confirmed = fields.BooleanField(default=True, db_default=True)
     locale = fields.CharField(max_length=10, default="zh_CN")
-    # Bumped when the password changes: sessions carrying an older epoch are signed out.
-    auth_epoch = fields.IntField(default=0)
-    oidc_subject = fields.CharField(max_length=255, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 
@@ -86,6 +87,27 @@ class User(Model):
         return [role for role in Role if self.has_role(role)]
 
 
+class Session(Model):
+    """A signed-in browser: the cookie carries a random key, and only its SHA-256 is kept here.
+
+    A leaked table signs nobody in. Sign-out, a password change or reset, removal from an
+    organisation and "sign out everywhere" set `revoked_at`: a copied cookie is then useless."""
+
+    id = fields.BigIntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    user_agent = fields.CharField(max_length=300, default="")
+    ip = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "user_session"
+        ordering = ["-last_seen_at"]
+
+
 class LoginAttempt(Model):
     """One row per failed sign-in: the throttle counts rows in a window, across processes."""
 
@@ -98,8 +120,71 @@ class LoginAttempt(Model):
         table = "login_attempt"
 
 
-class PasswordResetToken(Model):
+class MembershipStatus(LabelledStrEnum):
+    PENDING = "pending", N_("待审核")
+    APPROVED = "approved", N_("已加入")
+    REJECTED = "rejected", N_("未通过")
+    REMOVED = "removed", N_("已移出")
+    WITHDRAWN = "withdrawn", N_("已撤回")
+
+
+OPEN_MEMBERSHIP_STATES = {MembershipStatus.PENDING}
+# A request (or membership) that still holds the person's place: at most one per person.
+CURRENT_MEMBERSHIP_STATES = {MembershipStatus.PENDING, MembershipStatus.APPROVED}
+
+
+class Membership(Model):
+    """A request of a person to belong to an organisation, and its decision.
+
+    `User.organisation` is set only when a request is approved (by a manager of the
+    organisation or an organiser), so every check on `user.organisation_id` means "a member".
+    """
+
     id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="memberships", on_delete=fields.CASCADE)
+    organisation = fields.ForeignKeyField("models.Organisation", related_name="memberships",
+                                          on_delete=fields.CASCADE)
+    status = fields.CharEnumField(MembershipStatus, max_length=12, default=MembershipStatus.PENDING,
+                                  db_index=True)
+    decided_by = fields.ForeignKeyField("models.User", related_name="membership_decisions", null=True,
+                                        on_delete=fields.SET_NULL)
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "membership"
+        ordering = ["-id"]
+
+
+class LinkedIdentity(Model):
+    """A single sign-on identity (issuer + subject) linked to an account."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="identities", on_delete=fields.CASCADE)
+    issuer = fields.CharField(max_length=255)
+    subject = fields.CharField(max_length=255)
+    email = fields.CharField(max_length=254, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "linked_identity"
+        unique_together = (("issuer", "subject"),)
+        ordering = ["id"]
+
+
+class TokenPurpose(LabelledStrEnum):
+    RESET = "reset", N_("重置密码")
+    CONFIRM = "confirm", N_("确认邮箱")
+
+
+class PasswordResetToken(Model):
+    """A mailed single-use link: a password reset, or the confirmation of the e-mail of a new account."""
+
+    id = fields.IntField(primary_key=True)
+    purpose = fields.CharEnumField(TokenPurpose, max_length=10, default=TokenPurpose.RESET,
+                                   db_default=TokenPurpose.RESET.value)
     user = fields.ForeignKeyField("models.User", related_name="reset_tokens", on_delete=fields.CASCADE)
     # Only the SHA-256 of the token is stored: a leaked table does not leak usable links.
     token_hash = fields.CharField(max_length=64, unique=True)

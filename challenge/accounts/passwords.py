@@ -4,11 +4,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
+_dummy_hash = ""
 
 
 def configure(*, time_cost: int, memory_kib: int) -> None:
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _dummy_hash = _hasher.hash("timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -28,7 +30,8 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# A hash of nothing in particular: verifying against it when the e-mail is unknown makes a
-# failed sign-in take as long for a missing account as for a wrong password.
 def dummy_verify(password: str) -> None:
-    verify_password(_hasher.hash("timing-equaliser"), password)
+    """Verify against a hash of nothing in particular, made once with the same parameters: a
+    sign-in for an unknown address (or an account without a password) then costs one
+    verification, exactly like a wrong password for a real account."""
+    verify_password(_dummy_hash or _hasher.hash("timing-equaliser"), password)

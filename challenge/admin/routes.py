@@ -5,6 +5,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from tortoise.expressions import Q
 
+from challenge.accounts import members
 from challenge.accounts import services as accounts
 from challenge.accounts.models import Organisation, OrgStatus, Role, User
 from challenge.audit.models import AuditEntry
@@ -15,9 +16,10 @@ from challenge.errors import DomainError
 from challenge.mail.models import OutboxMessage
 from challenge.web.auth import require_organiser
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 
@@ -36,12 +38,20 @@ async def organisations(request: Request):
     })
 
 
+async def organisation_detail(request: Request):
+    actor = require_organiser(request)
+    organisation = await Organisation.get_or_none(id=request.path_params["org_id"])
+    if organisation is None:
+        raise HTTPException(404)
+    return await members.organisation_page(request, organisation, actor)
+
+
 async def review_organisation(request: Request):
     actor = require_organiser(request)
     organisation = await Organisation.get_or_none(id=request.path_params["org_id"])
     if organisation is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     approve = form.get("decision") == "approve"
     try:
         await accounts.review_organisation(organisation=organisation, actor=actor, approve=approve,
@@ -70,7 +80,7 @@ async def user_roles(request: Request):
     user = await User.get_or_none(id=request.path_params["user_id"])
     if user is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     roles = set(form.choices("roles", list(Role)))
     try:
         await accounts.set_roles(user=user, roles=roles, actor=actor)
@@ -85,7 +95,7 @@ async def domains(request: Request):
     actor = require_organiser(request)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         domain_id = form.integer("domain_id")
         domain = await Domain.get_or_none(id=domain_id) if domain_id else None
         if domain_id and domain is None:
@@ -97,8 +107,15 @@ async def domains(request: Request):
         if form.is_valid and await Domain.filter(name=name).exclude(id=domain_id or 0).exists():
             form.error("name", _("已有同名领域"))
         if form.is_valid:
-            await catalog.save_domain(actor=actor, domain=domain, name=name, name_en=name_en, keywords=keywords,
-                                      sort_order=sort_order, is_active=form.boolean("is_active"))
+            async def save():
+                return await catalog.save_domain(actor=actor, domain=domain, name=name, name_en=name_en,
+                                                 keywords=keywords, sort_order=sort_order,
+                                                 is_active=form.boolean("is_active"))
+
+            if domain is None:
+                await create_once(form, user=actor, create=save, location=lambda _domain: "/admin/domains")
+            else:
+                await save()
             flash(request, _("领域已保存"))
             return redirect("/admin/domains")
     return render(request, "admin/domains.html", {"domains": await Domain.all(), "form": form},
@@ -131,6 +148,7 @@ async def dashboard(request: Request):
 routes = [
     Route("/", dashboard, name="dashboard"),
     Route("/organisations", organisations, name="organisations"),
+    Route("/organisations/{org_id:int}", organisation_detail, name="organisation"),
     Route("/organisations/{org_id:int}/review", review_organisation, methods=["POST"], name="review_organisation"),
     Route("/users", users, name="users"),
     Route("/users/{user_id:int}/roles", user_roles, methods=["POST"], name="user_roles"),

@@ -29,9 +29,11 @@ from challenge.files.uploads import receive_upload
 from challenge.web.auth import require_role
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import int_param, redirect
 from challenge.web.i18n import _
+from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import format_datetime, now_utc
@@ -194,7 +196,9 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
         return await again(400, lost_files)
     try:
         if bid is None:
-            bid, _created = await services.start_bid(challenge=challenge, actor=user)
+            bid, _created = await create_once(
+                form, user=user, create=lambda: services.start_bid(challenge=challenge, actor=user),
+                location=lambda started: f"/bids/{started[0].id}/edit")
         if action == "submit":
             version = await services.submit_bid(bid=bid, actor=user, content=content, uploads=uploads,
                                                 storage=storage)
@@ -204,6 +208,9 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
         form.add_errors(refusal.errors)
         notices = [_("内容已保存为草稿，但尚未提交：请修改以下问题后再提交。")] if refusal.draft_saved else lost_files
         return await again(400, notices)
+    except AlreadyCreated:
+        await parsed.discard()  # this post's files: the first post's bid is where it goes
+        raise
     except services.WindowClosed as refusal:
         await parsed.discard()
         form.error("window", refusal.message)
@@ -282,7 +289,7 @@ def _category_label(value: str) -> str:
 async def submit_current(request: Request):
     """Submit the working copy as it is (after a withdrawal, or a draft saved earlier)."""
     user, bid = await _bid_for_bidder(request)
-    await request.form()
+    await read_form(request)
     try:
         version = await services.submit_bid(bid=bid, actor=user)
     except services.SubmissionIncomplete as refusal:
@@ -301,7 +308,7 @@ async def submit_current(request: Request):
 
 async def withdraw(request: Request):
     user, bid = await _bid_for_bidder(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     reason = form.text("reason", max_length=1000)
     try:
         await services.withdraw_bid(bid=bid, actor=user, reason=reason)
@@ -342,7 +349,7 @@ async def formal_check(request: Request):
     bid = await Bid.get_or_none(id=request.path_params["bid_id"])
     if bid is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     decision = form.choice("decision", ["pass", "fail"])
     reason = form.text("reason", max_length=2000)
     if form.is_valid:
@@ -489,16 +496,16 @@ async def manage_zip(request: Request):
 
 routes = [
     Route("/", my_bids, name="mine"),
-    Route("/new", new_bid, methods=["GET", "POST"], name="new"),
+    limited(Route("/new", new_bid, methods=["GET", "POST"], name="new"), UPLOAD),
     Route("/manage", manage, name="manage"),
     Route("/manage/export", manage_export, name="export"),
     Route("/manage/attachments.zip", manage_zip, name="zip"),
     Route("/challenge/{challenge_id:int}", manage_challenge, name="challenge"),
     Route("/{bid_id:int}", bid_detail, name="detail"),
-    Route("/{bid_id:int}/edit", edit_bid, methods=["GET", "POST"], name="edit"),
+    limited(Route("/{bid_id:int}/edit", edit_bid, methods=["GET", "POST"], name="edit"), UPLOAD),
     Route("/{bid_id:int}/submit", submit_current, methods=["POST"], name="submit"),
     Route("/{bid_id:int}/withdraw", withdraw, methods=["POST"], name="withdraw"),
-    Route("/{bid_id:int}/attachments", upload_attachments, methods=["POST"], name="upload"),
+    limited(Route("/{bid_id:int}/attachments", upload_attachments, methods=["POST"], name="upload"), UPLOAD),
     Route("/{bid_id:int}/attachments/{attachment_id:int}", download_attachment, name="attachment"),
     Route("/{bid_id:int}/formal-check", formal_check, methods=["POST"], name="formal_check"),
     Route("/{bid_id:int}/receipt/{version:int}", receipt, name="receipt"),

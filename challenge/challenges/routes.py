@@ -25,9 +25,10 @@ from challenge.needs.models import Need, NeedStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -107,11 +108,13 @@ async def challenge_detail(request: Request):
 async def ask_question(request: Request):
     user = require_user(request)
     challenge = await _challenge_or_404(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     body = form.text("body", required=True, max_length=services.QUESTION_MAX)
     if form.is_valid:
         try:
-            question = await services.ask_question(challenge=challenge, user=user, body=body)
+            question = await create_once(
+                form, user=user, create=lambda: services.ask_question(challenge=challenge, user=user, body=body),
+                location=lambda asked: f"/challenges/{challenge.id}#question-{asked.id}")
         except DomainError as error:
             flash(request, error.message, "error")
         else:
@@ -182,7 +185,7 @@ async def _prefill_from_needs(request: Request) -> forms.ListForm:
 async def _save(request: Request, challenge: Challenge | None):
     """POST of the build form: add rows, save the draft, or save and publish (all or nothing)."""
     actor = require_organiser(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     action = form.get("action", "save")
     template = "challenges/form.html"
     if action in forms.ADD_ACTIONS:
@@ -190,11 +193,15 @@ async def _save(request: Request, challenge: Challenge | None):
     data = forms.parse_challenge(form)
     if form.is_valid:
         try:
+            save = services.save_and_publish if action == "publish" else services.save_draft
+            if challenge is None:
+                saved = await create_once(form, user=actor, create=lambda: save(challenge=None, data=data, actor=actor),
+                                          location=lambda created: f"/challenges/{created.id}")
+            else:
+                saved = await save(challenge=challenge, data=data, actor=actor)
             if action == "publish":
-                saved = await services.save_and_publish(challenge=challenge, data=data, actor=actor)
                 flash(request, _("榜单已发布：%(title)s", title=saved.title))
             else:
-                saved = await services.save_draft(challenge=challenge, data=data, actor=actor)
                 flash(request, _("草稿已保存。发布前可继续修改。"))
             return redirect(f"/challenges/{saved.id}")
         except services.EditAfterPublish as error:
@@ -232,7 +239,7 @@ async def change_status(request: Request):
     """Publish, cancel or move a challenge along its states through `set_challenge_status`."""
     actor = require_organiser(request)
     challenge = await _challenge_or_404(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     status = form.choice("status", list(PAGE_TRANSITIONS))
     if status is None:
         flash(request, _("请选择要变更的状态；评审、公示和验收的状态由相应流程变更"), "error")
@@ -271,7 +278,7 @@ async def amend(request: Request):
     form = forms.initial_form(current)
     status_code = 200
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         action = form.get("action", "amend")
         if action in forms.ADD_ACTIONS:
             return render(request, "challenges/amend.html", {
@@ -282,8 +289,10 @@ async def amend(request: Request):
             form.error("explanation", _("请说明修改的内容和理由，补充通知将公开发布"))
         if form.is_valid:
             try:
-                amendment = await services.amend_challenge(challenge=challenge, data=data, explanation=explanation,
-                                                           actor=actor, now=now)
+                amendment = await create_once(
+                    form, user=actor, location=lambda made: f"/challenges/{challenge.id}#amendment-{made.version}",
+                    create=lambda: services.amend_challenge(challenge=challenge, data=data, explanation=explanation,
+                                                            actor=actor, now=now))
             except DomainError as error:
                 form.add_errors(error.errors or {"explanation": error.message})
             else:
@@ -302,7 +311,7 @@ async def answer_question(request: Request):
     question = await Question.get_or_none(id=request.path_params["question_id"], challenge=challenge)
     if question is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         await services.answer_question(question=question, actor=actor, answer=form.text("answer", max_length=5000))
     except DomainError as error:

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from challenge.accounts import passwords
+from challenge.accounts import membership, passwords
 from challenge.accounts.credit_code import complete
-from challenge.accounts.models import Organisation, OrgStatus, OrgType, User
+from challenge.accounts.models import MembershipStatus, Organisation, OrgStatus, OrgType, User
 from challenge.audit import services as audit
 from challenge.catalog.models import Domain
 from challenge.catalog.services import seed_policy_domains
@@ -84,11 +84,24 @@ async def load() -> DemoContext:
         ctx.orgs[name] = org
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     for email, name, title, org_name, roles in USERS:
-        user = await User.create(
-            email=email, name=name, title=title, organisation=ctx.orgs[org_name], password_hash=password_hash,
-            **{f"is_{role}": True for role in roles},
-        )
+        user = await User.create(email=email, name=name, title=title, password_hash=password_hash,
+                                 **{f"is_{role}": True for role in roles})
         await audit.record(actor=None, action="user.create", obj=user, after={"email": email, "roles": sorted(roles)},
                            note="demo")
         ctx.users[email] = user
+        await join(ctx, user, ctx.orgs[org_name])
     return ctx
+
+
+async def join(ctx: DemoContext, user: User, organisation: Organisation) -> User:
+    """Membership the way people get it: a request, approved by the programme office; the first
+    member of an organisation becomes its manager."""
+    admin = ctx.users["admin@demo.cn"]
+    first = not await User.filter(organisation_id=organisation.id).exists()
+    request = await membership.request_membership(user=user, organisation=organisation)
+    await membership.set_membership_status(membership=request, status=MembershipStatus.APPROVED, actor=admin)
+    await user.refresh_from_db()
+    if first:
+        await membership.set_manager(member=user, manager=True, actor=admin)
+    await user.fetch_related("organisation")
+    return user

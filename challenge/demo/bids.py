@@ -23,6 +23,7 @@ from challenge.bids import services
 from challenge.bids.forms import BidContent, BudgetInput, MemberInput, MilestoneInput, PartnerInput
 from challenge.bids.models import AttachmentCategory, Bid, BidStatus
 from challenge.challenges.models import AssessmentTarget, Challenge, ChallengeStatus, Mechanism
+from challenge.demo.base import join
 from challenge.files import sniff
 from challenge.files.storage import make_storage
 from challenge.files.uploads import UploadedFile
@@ -137,10 +138,11 @@ async def _bidders(ctx) -> dict[str, User]:
             organisation = ctx.orgs.get(org_name) or await Organisation.get(name=org_name)
             name, title = NEW_BIDDER_NAMES[email]
             password_hash = password_hash or passwords.hash_password(DEMO_PASSWORD)
-            user = await User.create(email=email, name=name, title=title, organisation=organisation,
-                                     password_hash=password_hash, is_bidder=True)
+            user = await User.create(email=email, name=name, title=title, password_hash=password_hash,
+                                     is_bidder=True)
             await audit.record(actor=None, action="user.create", obj=user,
                                after={"email": email, "roles": ["bidder"]}, note="demo")
+            await join(ctx, user, organisation)
         if not user.is_bidder:
             user.is_bidder = True
             await user.save(update_fields=["is_bidder"])

@@ -11,7 +11,7 @@ from decimal import Decimal
 from challenge.accounts import passwords
 from challenge.accounts.models import User
 from challenge.audit import services as audit
-from challenge.demo.base import DEMO_PASSWORD
+from challenge.demo.base import DEMO_PASSWORD, join
 from challenge.files.storage import make_storage
 from challenge.files.uploads import UploadedFile
 from challenge.needs import services
@@ -241,11 +241,11 @@ async def _pdf_upload(storage, filename: str, text: str) -> UploadedFile:
 async def _submitters(ctx) -> None:
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     for email, name, title, org_name in SUBMITTERS:
-        user = await User.create(email=email, name=name, title=title, organisation=ctx.orgs[org_name],
-                                 password_hash=password_hash, is_submitter=True)
+        user = await User.create(email=email, name=name, title=title, password_hash=password_hash,
+                                 is_submitter=True)
         await audit.record(actor=None, action="user.create", obj=user,
                            after={"email": email, "roles": ["submitter"]}, note="demo")
-        ctx.users[email] = user
+        ctx.users[email] = await join(ctx, user, ctx.orgs[org_name])
     for user in ctx.users.values():
         await user.fetch_related("organisation")
 

@@ -13,6 +13,8 @@ from challenge.mail.models import MailStatus, OutboxMessage
 from challenge.mail.services import deliver_pending
 
 log = logging.getLogger(__name__)
+BATCH = 100
+MAX_BATCHES = 10
 
 
 class DeliverMailAfterResponse:
@@ -25,7 +27,12 @@ class DeliverMailAfterResponse:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             return
         try:
-            if await OutboxMessage.filter(status=MailStatus.PENDING).exists():
-                await deliver_pending(self.settings)
+            # Batch after batch while there is a backlog (the one just queued is the newest).
+            for _batch in range(MAX_BATCHES):
+                if not await OutboxMessage.filter(status=MailStatus.PENDING).exists():
+                    break
+                sent, failed = await deliver_pending(self.settings, limit=BATCH)
+                if sent + failed < BATCH:
+                    break
         except Exception:  # noqa: BLE001 - the response is sent; the loop retries later
             log.exception("mail delivery after response failed")

@@ -6,6 +6,7 @@ send-mail`), so a rolled-back event sends nothing and a crash before delivery lo
 """
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
@@ -27,8 +28,17 @@ MAX_ATTEMPTS = 5
 CLAIM_SECONDS = 120
 
 
+def header_value(value: str) -> str:
+    """A single-line header value: CR, LF and other control characters become spaces.
+
+    A need titled "A\r\nB" would otherwise make `EmailMessage` refuse the subject when the
+    message is built, long after the event was committed.
+    """
+    return " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
+
+
 async def queue_mail(*, to: str, subject: str, body: str) -> OutboxMessage:
-    return await OutboxMessage.create(to_address=to, subject=subject, body=body)
+    return await OutboxMessage.create(to_address=header_value(to), subject=header_value(subject)[:300], body=body)
 
 
 _public_base_url = "http://127.0.0.1:8000"
@@ -105,14 +115,18 @@ async def _send(settings: Settings, row: OutboxMessage) -> None:
 
 
 async def deliver_pending(settings: Settings, limit: int = 100) -> tuple[int, int]:
+    """Send a claimed batch. A message that cannot be built (a bad header) fails at once; one
+    the server refuses or that meets a network error is retried with backoff, then marked
+    failed. Either way the rest of the batch goes on."""
     sent = failed = 0
     for row in await _claim(limit):
         try:
             await _send(settings, row)
-        except (OSError, aiosmtplib.SMTPException) as error:
+        except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
+            permanent = not isinstance(error, (OSError, aiosmtplib.SMTPException))
             row.attempts += 1
-            row.last_error = str(error)[:2000]
-            row.status = MailStatus.FAILED if row.attempts >= MAX_ATTEMPTS else MailStatus.PENDING
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            row.status = MailStatus.FAILED if permanent or row.attempts >= MAX_ATTEMPTS else MailStatus.PENDING
             row.claimed_until = now_utc() + timedelta(seconds=30 * row.attempts)
             await row.save(update_fields=["attempts", "last_error", "status", "claimed_until"])
             log.warning("mail %s to %s failed: %s", row.id, row.to_address, error)

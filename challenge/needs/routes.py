@@ -39,9 +39,11 @@ from challenge.needs.models import (
 from challenge.web.auth import require_organiser, require_user
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc, to_beijing
@@ -186,14 +188,21 @@ async def campaign_form(request: Request):
     else:
         form = Form(MultiDict([("domains", str(value)) for value, _label in options]))
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         values = parse_campaign(form, domain_ids=[value for value, _label in options])
         if form.is_valid:
             domains = await Domain.filter(id__in=values.domain_ids)
             try:
-                campaign = await services.save_campaign(
-                    actor=actor, campaign=campaign, title=values.title, instructions=values.instructions,
-                    domains=domains, opens_at=values.opens_at, closes_at=values.closes_at)
+                async def save():
+                    return await services.save_campaign(
+                        actor=actor, campaign=campaign, title=values.title, instructions=values.instructions,
+                        domains=domains, opens_at=values.opens_at, closes_at=values.closes_at)
+
+                if campaign is None:
+                    campaign = await create_once(form, user=actor, create=save,
+                                                 location=lambda created: f"/needs/campaigns/{created.id}")
+                else:
+                    campaign = await save()
             except DomainError as error:
                 form.add_errors(error.errors or {"title": error.message})
             else:
@@ -319,9 +328,18 @@ async def _save_need_form(request: Request, user, *, need: Need | None):
     if not form.is_valid:
         await parsed.discard()
         return await _render_need_form(request, form=form, campaign=campaign, need=need, status_code=400)
-    try:
-        need = await services.save_need(actor=user, need=need, campaign=campaign, content=content,
+    async def save():
+        return await services.save_need(actor=user, need=need, campaign=campaign, content=content,
                                         uploads=parsed.files, storage=storage)
+
+    try:
+        if need is None:
+            need = await create_once(form, user=user, create=save, location=lambda created: f"/needs/{created.id}")
+        else:
+            need = await save()
+    except AlreadyCreated:
+        await parsed.discard()
+        raise
     except DomainError as error:
         await parsed.discard()
         form.add_errors(error.errors or {"title": error.message})
@@ -398,7 +416,7 @@ async def need_detail(request: Request):
 async def need_screen(request: Request):
     actor = require_organiser(request)
     need = await load_need(request, actor)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     targets = await Need.filter(campaign_id=need.campaign_id, status__in=list(MERGE_TARGET_STATES)).exclude(
         id=need.id).values_list("id", flat=True)
     decision = parse_screening(form, merge_target_ids=list(targets))
@@ -465,9 +483,9 @@ routes = [
     Route("/campaigns/{campaign_id:int}/edit", campaign_form, methods=["GET", "POST"], name="campaign_edit"),
     Route("/campaigns/{campaign_id:int}/open", campaign_status, methods=["POST"], name="campaign_open"),
     Route("/campaigns/{campaign_id:int}/close", campaign_status, methods=["POST"], name="campaign_close"),
-    Route("/new", need_new, methods=["GET", "POST"], name="new"),
+    limited(Route("/new", need_new, methods=["GET", "POST"], name="new"), UPLOAD),
     Route("/{need_id:int}", need_detail, name="detail"),
-    Route("/{need_id:int}/edit", need_edit, methods=["GET", "POST"], name="edit"),
+    limited(Route("/{need_id:int}/edit", need_edit, methods=["GET", "POST"], name="edit"), UPLOAD),
     Route("/{need_id:int}/submit", need_submit, methods=["POST"], name="submit"),
     Route("/{need_id:int}/screen", need_screen, methods=["POST"], name="screen"),
     Route("/{need_id:int}/attachments/{attachment_id:int}", attachment_download, name="attachment"),

@@ -33,11 +33,12 @@ from challenge.reviews.models import (
     Score,
     StageResult,
 )
-from challenge.web.auth import require_organiser, require_role
+from challenge.web.auth import end_session, require_organiser, require_role
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import gettext as _
+from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -88,7 +89,7 @@ async def profile(request: Request):
         *[("domains", str(domain_id)) for domain_id in selected],
     ]))
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = forms.parse_profile(form, [d.id for d in domains])
         if form.is_valid:
             revoked = await services.update_profile(user=user, **data)
@@ -107,14 +108,16 @@ async def conflicts(request: Request):
     organisations = await Organisation.filter(status=OrgStatus.APPROVED).order_by("name").values_list("id", "name")
     form = Form({"kind": ConflictKind.ORGANISATION.value})
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = forms.parse_declaration(form, [org_id for org_id, _name in organisations])
         if form.is_valid:
             organisation = await Organisation.get_or_none(id=data.pop("organisation_id")) \
                 if data.get("organisation_id") else None
             data.pop("organisation_id", None)
             try:
-                await services.declare_conflict(expert=user, organisation=organisation, **data)
+                await create_once(form, user=user, location=lambda _declaration: "/review/conflicts",
+                                  create=lambda: services.declare_conflict(expert=user, organisation=organisation,
+                                                                           **data))
             except DomainError as error:
                 form.add_errors(error.errors or {"name": error.message})
             else:
@@ -145,7 +148,7 @@ async def invitation(request: Request):
     existing = await User.get_or_none(email=invite.email)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         password = None
         if existing is None:
             password = form.text("password", required=True, strip=False)
@@ -157,7 +160,7 @@ async def invitation(request: Request):
             except DomainError as error:
                 form.add_errors(error.errors or {"password": error.message})
             else:
-                request.session.clear()
+                await end_session(request)
                 flash(request, _("您已加入评审专家库，请登录后完善专家信息并申报利益冲突"))
                 return redirect("/login?next=/review/profile")
         form.data.pop("password", None)
@@ -222,7 +225,7 @@ async def assignment_page(request: Request):
     form = await _score_form(assignment, criteria)
     status_code = 200
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         values, comments, opinion, submit = forms.parse_scores(form, criteria)
         if form.is_valid:
             try:
@@ -248,7 +251,7 @@ async def assignment_page(request: Request):
 async def decline(request: Request):
     user = require_role(request, Role.EXPERT)
     assignment, entry = await _expert_assignment(request, user)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     reason = form.text("reason", required=True, max_length=500)
     if form.is_valid:
         try:
@@ -343,7 +346,7 @@ async def reopen(request: Request):
     assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
     if assignment is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     reason = form.text("reason", required=True, max_length=500)
     if not form.is_valid:
         flash(request, _("请说明退回的原因"), "error")
@@ -360,7 +363,7 @@ async def reopen(request: Request):
 async def opinion(request: Request):
     user = require_role(request, Role.EXPERT)
     panel = await _chair_panel(request, user)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     text = form.text("text", required=True, max_length=5000)
     recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
     if form.is_valid:
@@ -430,11 +433,13 @@ async def experts(request: Request):
 
 async def invite(request: Request):
     user = require_organiser(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     data = forms.parse_invitation(form)
     if form.is_valid:
         try:
-            await services.invite_expert(actor=user, base_url=request.app.state.settings.base_url, **data)
+            await create_once(form, user=user, location=lambda _invitation: "/review/manage/experts",
+                              create=lambda: services.invite_expert(
+                                  actor=user, base_url=request.app.state.settings.base_url, **data))
         except DomainError as error:
             form.add_errors(error.errors or {"email": error.message})
         else:
@@ -471,14 +476,16 @@ async def panel_new(request: Request):
     expert_ids = [row["user"].id for row in pool]
     form = Form({"name": _("%(title)s评审专家组", title=challenge.title), "dispersion_threshold": "15"})
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = forms.parse_panel(form, expert_ids, [s.id for s in stages])
         if form.is_valid:
             stage = next((s for s in stages if s.id == data.pop("stage_id")), None) if data.get("stage_id") \
                 else None
             data.pop("stage_id", None)
             try:
-                panel = await services.create_panel(challenge=challenge, stage=stage, actor=user, **data)
+                panel = await create_once(
+                    form, user=user, location=lambda created: f"/review/manage/panels/{created.id}",
+                    create=lambda: services.create_panel(challenge=challenge, stage=stage, actor=user, **data))
             except DomainError as error:
                 form.add_errors(error.errors or {"name": error.message})
             else:
@@ -522,7 +529,7 @@ async def panel_page(request: Request):
 async def panel_members(request: Request):
     user = require_organiser(request)
     panel = await _managed_panel(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     expert_ids = list(await User.filter(is_expert=True, is_active=True).values_list("id", flat=True))
     data = forms.parse_members(form, expert_ids)
     if not permissions.can_edit_members(panel):
@@ -580,12 +587,14 @@ async def assign_page(request: Request):
     panel = await _managed_panel(request)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         bid_id = form.integer("bid", required=True)
         expert_id = form.integer("expert", required=True)
         if form.is_valid:
             try:
-                await services.add_assignment(panel=panel, bid_id=bid_id, expert_id=expert_id, actor=user)
+                await create_once(form, user=user, location=lambda _made: f"/review/manage/panels/{panel.id}/assign",
+                                  create=lambda: services.add_assignment(panel=panel, bid_id=bid_id,
+                                                                         expert_id=expert_id, actor=user))
             except DomainError as error:
                 form.add_errors(error.errors or {"expert": error.message})
             else:
@@ -598,7 +607,7 @@ async def assign_page(request: Request):
 async def propose(request: Request):
     user = require_organiser(request)
     panel = await _managed_panel(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         proposal = await services.propose_assignments(panel=panel, actor=user, fresh=form.boolean("fresh"))
     except DomainError as error:
@@ -630,7 +639,7 @@ async def remove(request: Request):
     assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"))
     if assignment is None:
         raise HTTPException(404)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     try:
         await services.remove_assignment(assignment=assignment, actor=user, reason=form.text("reason", max_length=500))
     except DomainError as error:

@@ -6,8 +6,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from challenge.accounts import sessions
 from challenge.accounts.models import Role, User
+from challenge.web.http import client_ip
 from challenge.web.i18n import set_locale
+
+# The session cookie (signed by SessionMiddleware) carries this key: the server-side session's key.
+SESSION_KEY = "sid"
 
 
 class LoginRequired(Exception):
@@ -17,8 +22,9 @@ class LoginRequired(Exception):
 class AuthMiddleware:
     """Loads the signed-in user once per request into `request.state.user`.
 
-    The session carries the user id and the account's `auth_epoch`; a password change bumps
-    the epoch, which signs out every other session of that account on every app server.
+    The cookie carries the key of a server-side session (`accounts.sessions`); one query finds
+    the live session with its user and organisation. A revoked, expired or idle session signs
+    nobody in, on every app server, and its key is dropped from the cookie.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -30,15 +36,41 @@ class AuthMiddleware:
             return
         session = scope["session"]
         user = None
-        if uid := session.get("uid"):
-            user = await User.get_or_none(id=uid, is_active=True).select_related("organisation")
-            if user is None or user.auth_epoch != session.get("epoch"):
-                session.pop("uid", None)
-                session.pop("epoch", None)
-                user = None
+        if key := session.get(SESSION_KEY):
+            settings = scope["app"].state.settings
+            live = await sessions.live_session(key, idle_minutes=settings.session_idle_minutes)
+            if live is None:
+                session.pop(SESSION_KEY, None)
+            else:
+                await sessions.touch(live)
+                user = live.user
         scope.setdefault("state", {})["user"] = user
         set_locale(user.locale if user else session.get("locale", "zh_CN"))
         await self.app(scope, receive, send)
+
+
+async def start_session(request: Request, user: User) -> None:
+    """A fresh session at sign-in: nothing from before survives (the CSRF token included) but
+    the language chosen before signing in."""
+    locale = request.session.get("locale")
+    await end_session(request)
+    settings = request.app.state.settings
+    request.session[SESSION_KEY] = await sessions.create_session(
+        user=user, max_age_seconds=settings.session_max_age,
+        user_agent=request.headers.get("user-agent", ""), ip=client_ip(request))
+    if locale:
+        request.session["locale"] = locale
+
+
+async def end_session(request: Request) -> None:
+    """Sign out this browser: the server-side session is revoked, the cookie emptied."""
+    if key := request.session.get(SESSION_KEY):
+        await sessions.revoke(key)
+    request.session.clear()
+
+
+def session_key(request: Request) -> str | None:
+    return request.session.get(SESSION_KEY)
 
 
 def current_user(request: Request) -> User | None:

@@ -20,6 +20,7 @@ from challenge.files.services import content_disposition
 from challenge.web.timefmt import to_beijing
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def cell(value):
@@ -54,7 +55,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable | AsyncIte
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        writer.writerow(header)
+        writer.writerow([_safe_text(h) for h in header])
         async for row in _aiter(rows):
             writer.writerow([_safe_text(cell(v)) for v in row])
             if buffer.tell() > 64 * 1024:
@@ -64,14 +65,14 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable | AsyncIte
         yield buffer.getvalue().encode("utf-8")
 
     return StreamingResponse(generate(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": content_disposition(filename)})
+                             headers={"Content-Disposition": content_disposition(filename), **NO_STORE})
 
 
 async def xlsx_response(filename: str, header: Sequence[str], rows: Iterable | AsyncIterable,
                         sheet_title: str = "Sheet1") -> StreamingResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
-    sheet.append(list(header))
+    sheet.append([_safe_text(h) for h in header])
     async for row in _aiter(rows):
         sheet.append([_safe_text(cell(v)) for v in row])
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
@@ -89,7 +90,7 @@ async def xlsx_response(filename: str, header: Sequence[str], rows: Iterable | A
         os.unlink(handle.name)
 
     return StreamingResponse(stream(), media_type=XLSX_TYPE,
-                             headers={"Content-Disposition": content_disposition(filename)},
+                             headers={"Content-Disposition": content_disposition(filename), **NO_STORE},
                              background=BackgroundTask(cleanup))
 
 

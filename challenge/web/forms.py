@@ -1,8 +1,12 @@
 """Form parsing and validation that keeps what the user typed.
 
-A handler builds `Form(await request.form())`, reads cleaned values through the typed
+A handler builds `Form(await read_form(request))`, reads cleaned values through the typed
 methods (each records a message next to its field on bad input), and either calls a service
 or re-renders the template with `form`, whose `data` holds the raw input.
+
+`read_form` is the only way to read a form body (never `request.form()` directly): it accepts no
+file parts (attachments go through `files.uploads.receive_upload`, which streams them) and
+bounds the number and size of fields, with the refusal in the reader's language.
 """
 
 import re
@@ -10,10 +14,28 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from challenge.web.convertors import MAX_INT
 from challenge.web.i18n import _
 from challenge.web.timefmt import beijing_to_utc
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_FIELDS = 1000
+MAX_FIELD_BYTES = 512 * 1024
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted fields (urlencoded or multipart without files), within the limits above."""
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
+    except HTTPException as error:
+        if error.status_code != 400:
+            raise
+        # Starlette's own message is English ("Too many fields..."): say it in the reader's language.
+        raise HTTPException(400, _("提交的表单包含文件或过多、过长的内容，未保存任何内容。请返回页面重新填写后提交。")) from None
 
 
 class Form:
@@ -84,6 +106,10 @@ class Form:
             value = int(raw)
         except ValueError:
             self.error(name, _("请输入整数"))
+            return default
+        if not -MAX_INT <= value <= MAX_INT:
+            # No column holds it (ids included): refused here rather than overflowing in the database.
+            self.error(name, _("数值超出允许范围"))
             return default
         return self._check_range(name, value, min_value, max_value, default)
 

@@ -1,6 +1,8 @@
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from challenge.web.convertors import MAX_INT
+
 
 def redirect(url: str) -> RedirectResponse:
     """After a successful POST: 303, so a reload does not send the form again."""
@@ -12,9 +14,11 @@ def client_ip(request: Request) -> str:
 
 
 def int_param(request: Request, name: str) -> int | None:
-    """An integer query parameter, or None when absent or malformed (never a 500)."""
+    """A positive integer query parameter (an id), or None when absent, malformed or out of
+    any column's range (never a 500)."""
     raw = request.query_params.get(name, "").strip()
     try:
-        return int(raw) if raw else None
+        value = int(raw) if raw else None
     except ValueError:
         return None
+    return value if value is not None and 0 < value <= MAX_INT else None

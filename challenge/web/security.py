@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -133,3 +134,65 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> tuple[bool, set[str]]:
+    """(whether a route takes this request, the methods of the routes whose path matches)."""
+    allowed: set[str] = set()
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match == Match.NONE:
+            continue
+        if isinstance(route, Mount) and route.routes:
+            taken, methods = allowed_methods(route.routes, {**scope, **child_scope})
+            if taken:
+                return True, set()
+            allowed |= methods
+        elif match == Match.FULL:
+            return True, set()
+        else:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return False, allowed
+
+
+class MethodNotAllowedMiddleware:
+    """405 with an `Allow` header for a path that exists but not for this method (DELETE, PUT…).
+
+    It runs before the CSRF check, which would otherwise answer such a request with 403.
+    """
+
+    def __init__(self, app: ASGIApp, reject: Callable[[Request, set[str]], Awaitable[Response]]) -> None:
+        self.app = app
+        self.reject = reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            taken, methods = allowed_methods(scope["app"].router.routes, scope)
+            if not taken and methods:
+                response = await self.reject(Request(scope), methods)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on everything answered to a signed-in person (pages, downloads,
+    exports), so that no shared or back-button cache keeps a private page. Static files keep
+    their caching; a response that sets its own Cache-Control keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope.get("state", {}).get("user") is not None:
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    message = {**message, "headers": headers + [(b"cache-control", b"private, no-store")]}
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)

@@ -1,5 +1,6 @@
 """The one Jinja environment, its filters, and `render()` that every handler uses."""
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,7 @@ def _context(request: Request) -> dict[str, Any]:
         "settings": settings,
         "oidc_enabled": bool(settings.oidc_issuer and settings.oidc_client_id),
         "page_url": lambda number: page_url(dict(request.query_params), number),
+        "new_form_token": lambda: secrets.token_urlsafe(24),
     }
 
 

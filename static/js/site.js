@@ -18,6 +18,26 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Buttons wait while a form is being sent, so a second click does not send it twice (the
+  // server ignores a repeated create form anyway: challenge/web/once.py). Disabled after the
+  // browser has taken the clicked button's value; enabled again when Back shows the page.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    setTimeout(() => {
+      form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach((button) => {
+        button.disabled = true;
+      });
+      form.setAttribute("aria-busy", "true");
+    }, 0);
+  });
+  window.addEventListener("pageshow", () => {
+    document.querySelectorAll("form[aria-busy]").forEach((form) => {
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button, input[type=submit]").forEach((button) => { button.disabled = false; });
+    });
+  });
+
   // Refuse files over the limit before they are sent.
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
     input.addEventListener("change", () => {

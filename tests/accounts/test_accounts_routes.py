@@ -63,11 +63,13 @@ async def test_register_with_new_organisation_waits_for_approval(client):
         "org_name": "苏州某节能科技有限公司", "org_type": "enterprise", "org_region": "320500",
         "org_credit_code": code, "agree": "1",
     })
-    assert response.status_code == 303, response.text
+    assert response.status_code == 200 and "请查收确认邮件" in response.text, response.text
     org = await Organisation.get(name="苏州某节能科技有限公司")
     assert org.status == OrgStatus.PENDING and org.credit_code == code
     user = await User.get(email="zhang@example.cn")
     assert user.is_submitter and not user.is_bidder and user.password_hash.startswith("$argon2id$")
+    # The registrant is the new organisation's first member and manager.
+    assert user.organisation_id == org.id and user.is_org_manager and not user.email_confirmed
     assert await AuditEntry.filter(action="organisation.register").exists()
 
 

@@ -1,7 +1,11 @@
 """Browser tests: a real server (uvicorn, its own database and upload folder) driven by
 Playwright through Debian's chromium. In CI a missing browser is a failure, never a skip."""
 
+import asyncio
+import email
+import email.policy
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -103,3 +107,15 @@ async def sign_in(page, base: str, email: str, password: str = DEMO_PASSWORD) ->
     await page.fill("#field-password", password)
     await page.locator("main form button[type=submit]").first.click()
     await page.wait_for_url(lambda url: "/login" not in url)
+
+
+async def mailed_link(outbox, to: str, path: str) -> str:
+    """The link to `path` in the latest mail to `to` that the live server wrote to its outbox folder."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for file in sorted(outbox.glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+            if message["To"] == to:
+                return re.search(r"http\S+" + re.escape(path) + r"\S+", message.get_content()).group(0)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no mail to {to} in {sorted(outbox.glob('*'))[-5:]}")

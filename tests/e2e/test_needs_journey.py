@@ -6,7 +6,7 @@ import pytest
 
 from challenge.accounts.credit_code import complete
 from challenge.demo.needs import tiny_pdf
-from e2e.conftest import sign_in
+from e2e.conftest import mailed_link, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,8 @@ async def test_register_submit_a_need_and_see_it_accepted(live_server, page, bro
     attachment = tmp_path / "需求论证材料.pdf"
     attachment.write_bytes(tiny_pdf("need brief for the browser test"))
 
-    # 1. A new user registers with a new organisation (signed in at once, pending approval).
+    # 1. A new user registers with a new organisation (its manager, pending approval) and
+    #    confirms the e-mail address through the mailed link.
     await page.goto(f"{base}/register")
     await page.check("#field-role-1")
     await page.fill("#field-name", "周工")
@@ -34,6 +35,10 @@ async def test_register_submit_a_need_and_see_it_accepted(live_server, page, bro
     await page.fill("#field-org_credit_code", complete(f"9132040000{random.randrange(10**7):07d}"))
     await page.check("#field-agree")
     await page.locator("main form button[type=submit]").click()
+    await page.wait_for_selector("h1:has-text('请查收确认邮件')")
+    await page.goto(await mailed_link(tmp_path / "data" / "outbox", f"zhou{run}@changzhou-green.cn",
+                                      "/register/confirm/"))
+    await page.click("text=确认邮箱并登录")
     await page.wait_for_url(f"{base}/account")
     await page.goto(f"{base}/needs/")
     await page.wait_for_selector("text=尚未通过审核")

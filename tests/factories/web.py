@@ -8,15 +8,32 @@ from tortoise import Tortoise
 PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
 
 
-def all_routes(routes, prefix: str = "") -> list[tuple[str, set[str]]]:
-    """(path with every parameter set to 1, methods) for each route, mounts included."""
+def all_routes(routes, prefix: str = "", int_value: str = "1") -> list[tuple[str, set[str]]]:
+    """(path with every parameter set to 1, methods) for each route, mounts included.
+    `int_value` replaces the `{name:int}` parameters only (the others stay 1)."""
     found = []
     for route in routes:
         if isinstance(route, Mount):
-            found += all_routes(route.routes or [], prefix + route.path)
+            found += all_routes(route.routes or [], prefix + route.path, int_value)
         elif isinstance(route, Route):
             methods = set(route.methods) if route.methods is not None else {"GET", "POST", "PUT", "PATCH", "DELETE"}
-            found.append((PARAM.sub("1", prefix + route.path), methods))
+            path = PARAM.sub(lambda m: int_value if m.group(2) == ":int" else "1", prefix + route.path)
+            found.append((path, methods))
+    return found
+
+
+CONVERTOR = re.compile(r"{([^}:]+):[^}]+}")
+
+
+def routes_with_methods(app, routes=None, prefix: str = "") -> list[tuple[str, str, Route]]:
+    """(method, path template with plain {name} parameters, route) for every route and method but HEAD."""
+    found = []
+    for route in app.routes if routes is None else routes:
+        if isinstance(route, Mount):
+            found += routes_with_methods(app, route.routes or [], prefix + route.path)
+        elif isinstance(route, Route):
+            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+                found.append((method, CONVERTOR.sub(r"{\1}", prefix + route.path), route))
     return found
 
 

@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from challenge.files.services import store_blobs
 from challenge.files.uploads import receive_upload
+from challenge.web.limits import UPLOAD, limited
 
 
 @pytest.fixture
@@ -19,5 +20,5 @@ def upload_route(app, settings):
         stored = await store_blobs(request.app.state.storage, parsed.files)
         return JSONResponse({"form": dict(parsed.form), "sha256": [blob.sha256 for _, blob in stored]})
 
-    app.router.routes.insert(0, Route("/_test/upload", upload, methods=["POST"]))
+    app.router.routes.insert(0, limited(Route("/_test/upload", upload, methods=["POST"]), UPLOAD))
     return "/_test/upload"

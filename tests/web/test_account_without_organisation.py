@@ -17,7 +17,7 @@ async def test_no_route_fails_for_an_account_without_organisation(app, client):
         if not path.startswith("/static") and (response := await client.get(path)).status_code >= 500:
             errors.append(f"GET {path}: {response.status_code}")
     for path in post_paths(app):
-        if path in {"/logout", "/account/password"}:
+        if path in {"/logout", "/account/password", "/account/sessions/revoke"}:
             continue
         response = await client.submit(path, {"title": "测试", "name": "测试", "locale": "zh_CN"})
         if response.status_code >= 500:

@@ -10,7 +10,7 @@ import hashlib
 import httpx
 import pytest
 
-from challenge.accounts.models import Role
+from challenge.accounts.models import Membership, Role, User
 from factories import make_bid, make_challenge, make_need, make_org, make_user
 from factories.web import changed_tables, post_paths, snapshot
 
@@ -26,7 +26,11 @@ async def world():
     challenge = await make_challenge()
     await make_bid(challenge=challenge, lead_org=submitter.organisation)
     await make_org(name="待审核单位")
-    return {"organiser": organiser, "submitter": submitter}
+    manager = await make_user(Role.BIDDER, organisation=submitter.organisation, is_org_manager=True)
+    pending = await make_user(Role.BIDDER)
+    await User.filter(id=pending.id).update(organisation_id=None)
+    await Membership.create(user=pending, organisation=submitter.organisation)
+    return {"organiser": organiser, "submitter": submitter, "manager": manager, "pending": pending}
 
 
 def test_the_app_has_post_routes_to_check(app):
@@ -34,7 +38,7 @@ def test_the_app_has_post_routes_to_check(app):
     assert {"/login", "/logout", "/register", "/account/password", "/locale"} <= set(paths)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "organiser", "submitter"])
+@pytest.mark.parametrize("who", ["anonymous", "pending", "submitter", "manager", "organiser"])
 async def test_every_post_route_refuses_a_missing_or_wrong_token(app, client, world, who):
     if who != "anonymous":
         await client.login(world[who].email)
@@ -152,11 +156,16 @@ async def test_multipart_with_a_huge_first_part_is_refused_without_reading_it_al
     assert sent < 2 * 1024 * 1024
 
 
-async def test_state_changing_methods_other_than_post_are_checked_too(client, world):
+async def test_state_changing_methods_other_than_post_are_refused(client, world):
+    """No route takes PUT, PATCH or DELETE: 405 (with Allow), and nothing changes."""
     await client.login(world["organiser"].email)
+    token = await client.csrf()
     for method in ("PUT", "PATCH", "DELETE"):
-        response = await client.request(method, "/locale", data={"locale": "en"})
-        assert response.status_code == 403, method
+        for headers in ({}, {"X-CSRF-Token": token}):
+            response = await client.request(method, "/locale", data={"locale": "en"}, headers=headers)
+            assert response.status_code == 405, method
+    await world["organiser"].refresh_from_db()
+    assert world["organiser"].locale != "en"
     assert (await client.request("HEAD", "/login")).status_code == 200
 
 

@@ -1,0 +1,151 @@
+"""The world the access matrix runs in: two organisations (the people's own, A, and another, B),
+one person per role, and one object of each kind in A and in B (or a shared one)."""
+
+import json
+from dataclasses import dataclass, field
+
+from challenge.accounts.models import LinkedIdentity, Membership, Role, User
+from challenge.bids.models import Bid
+from challenge.challenges.models import Question
+from challenge.files.models import Attachment
+from challenge.files.services import attach
+from challenge.needs.models import NeedStatus
+from challenge.reviews.models import ConflictDeclaration, ConflictKind
+from factories import make_campaign, make_challenge, make_need, make_org, make_organiser, make_user
+from factories.bids import make_submitted, tiny_pdf
+from factories.reviews import (
+    assign,
+    make_expert,
+    make_panel,
+    make_review_bid,
+    make_review_challenge,
+    make_submitted_version,
+    store_file,
+)
+
+ROLES = ("anonymous", "pending", "submitter", "bidder", "manager", "expert", "organiser")
+
+
+@dataclass
+class World:
+    people: dict[str, User | None] = field(default_factory=dict)
+    own: dict[str, object] = field(default_factory=dict)  # path parameter -> value in org A / of the person
+    other: dict[str, object] = field(default_factory=dict)  # ... in org B / of someone else
+    shared: dict[str, object] = field(default_factory=dict)  # objects that belong to no organisation
+
+
+async def build(settings, storage) -> World:
+    world = World()
+    org_a = await make_org(name="本单位")
+    org_b = await make_org(name="他单位")
+    people = world.people
+    people["anonymous"] = None
+    people["submitter"] = await make_user(Role.SUBMITTER, organisation=org_a)
+    people["bidder"] = await make_user(Role.BIDDER, organisation=org_a)
+    people["manager"] = await make_user(Role.SUBMITTER, Role.BIDDER, organisation=org_a, is_org_manager=True)
+    people["expert"] = await make_expert()
+    people["organiser"] = await make_organiser()
+    pending = await make_user(Role.SUBMITTER, Role.BIDDER)
+    await User.filter(id=pending.id).update(organisation_id=None)
+    people["pending"] = await User.get(id=pending.id)
+    request_a = await Membership.create(user=people["pending"], organisation=org_a)
+    outsider = await make_user(Role.BIDDER)
+    await User.filter(id=outsider.id).update(organisation_id=None)
+    request_b = await Membership.create(user=outsider, organisation=org_b)
+    colleague = await make_user(Role.BIDDER, organisation=org_a)
+    member_b = await make_user(Role.BIDDER, organisation=org_b, is_org_manager=True)
+
+    campaign = await make_campaign()
+    need_a = await make_need(organisation=org_a, campaign=campaign, status=NeedStatus.SUBMITTED)
+    need_b = await make_need(organisation=org_b, campaign=campaign, status=NeedStatus.SUBMITTED)
+    drafts = [await make_need(organisation=org, campaign=campaign, status=NeedStatus.DRAFT) for org in (org_a, org_b)]
+    leavers = [await make_user(Role.BIDDER, organisation=org) for org in (org_a, org_b)]
+    need_files = []
+    draft_files = []
+    for need, files in ((need_a, need_files), (need_b, need_files), (drafts[0], draft_files), (drafts[1], draft_files)):
+        blob = await store_file(storage, tiny_pdf(f"need {need.id}"), "pdf", "application/pdf")
+        files.append(await attach(blob=blob, owner=need, filename="需求附件.pdf"))
+
+    challenge = await make_challenge()
+    bid_a, _bidder, version_a = await make_submitted(settings, challenge=challenge, bidder=people["bidder"])
+    bid_b, _other, version_b = await make_submitted(settings, challenge=challenge, bidder=member_b)
+    bid_files = [await Attachment.filter(owner_type="bid", owner_id=bid.id).first() for bid in (bid_a, bid_b)]
+    version_blobs = [json.loads(v.document)["content"]["attachments"][0]["blob_id"] for v in (version_a, version_b)]
+    question = await Question.create(challenge=challenge, asked_by=member_b, body="申报条件中的“牵头单位”指什么？")
+
+    review = await make_review_challenge()
+    review_bid = await make_review_bid(review)
+    await make_submitted_version(review_bid, storage=storage,
+                                 files=[("proposal", "申报书.pdf", tiny_pdf("review"), "pdf", "application/pdf")])
+    second_expert = await make_expert()
+    panel = await make_panel(challenge=review, experts=[people["expert"], second_expert])
+    own_task = await assign(panel, review_bid, people["expert"])
+    other_task = await assign(panel, await make_review_bid(review), second_expert)
+    declarations = [await ConflictDeclaration.create(expert=expert, kind=ConflictKind.PERSON, name="张三",
+                                                     reason="师生关系") for expert in (people["expert"], second_expert)]
+    identities = {}
+    for role, person in people.items():
+        if person is not None:
+            identities[role] = await LinkedIdentity.create(user=person, issuer="https://sso.example", subject=role)
+    other_identity = await LinkedIdentity.create(user=member_b, issuer="https://sso.example", subject="member-b")
+
+    world.shared.update(campaign_id=campaign.id, challenge_id=challenge.id, question_id=question.id,
+                        review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
+                        fmt="csv", kind="scores", decision="reject")
+    world.own.update(org_id=org_a.id, need_id=need_a.id, need_attachment_id=need_files[0].id, bid_id=bid_a.id,
+                     draft_need_id=drafts[0].id, draft_attachment_id=draft_files[0].id, leaver_id=leavers[0].id,
+                     bid_attachment_id=bid_files[0].id, blob_id=version_blobs[0], membership_id=request_a.id,
+                     user_id=colleague.id, assignment_id=own_task.id, declaration_id=declarations[0].id,
+                     identities=identities)
+    world.other.update(org_id=org_b.id, need_id=need_b.id, need_attachment_id=need_files[1].id, bid_id=bid_b.id,
+                       draft_need_id=drafts[1].id, draft_attachment_id=draft_files[1].id, leaver_id=leavers[1].id,
+                       bid_attachment_id=bid_files[1].id, blob_id=version_blobs[1], membership_id=request_b.id,
+                       user_id=member_b.id, assignment_id=other_task.id, declaration_id=declarations[1].id,
+                       identity_id=other_identity.id)
+    return world
+
+
+# Routes that need a query parameter to name their object.
+QUERIES = {
+    "/bids/new": "?challenge_id={challenge_id}",
+    "/bids/manage/export": "?challenge_id={challenge_id}",
+    "/bids/manage/attachments.zip": "?challenge_id={challenge_id}",
+    "/needs/new": "?campaign={campaign_id}",
+}
+# Fields a POST needs to name its object (the rest of the form is left empty).
+FORMS = {"/needs/new": {"campaign_id": "{campaign_id}"}, "/bids/new": {}}
+
+
+def form_for(template: str, world: World) -> dict:
+    return {name: value.format(**world.shared) for name, value in FORMS.get(template, {}).items()}
+
+
+def fill(path: str, world: World, role: str, side: str) -> str:
+    """The path with its parameters set to the own or the other organisation's objects."""
+    values = {**world.shared, **(world.own if side == "own" else world.other)}
+    path += QUERIES.get(path, "")
+    if path.startswith("/needs/{need_id}/") and not path.startswith("/needs/{need_id}/screen") and (
+            path.endswith(("/edit", "/submit", "/delete"))):
+        # What a submitter changes is a draft (a submitted need is no longer theirs to edit).
+        values["need_id"], values["need_attachment_id"] = values["draft_need_id"], values["draft_attachment_id"]
+    if path.endswith("/remove") and "{user_id}" in path:
+        values["user_id"] = values["leaver_id"]  # removed for good: the other member routes keep theirs
+    if side == "own":
+        identity = world.own["identities"].get(role)
+        values["identity_id"] = identity.id if identity else world.other["identity_id"]
+    if path.startswith("/review/manage/challenges/"):
+        values["challenge_id"] = world.shared["review_challenge_id"]
+    if "/attachments/" in path:
+        values["attachment_id"] = values["need_attachment_id" if path.startswith("/needs") else "bid_attachment_id"]
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+def is_scoped(path: str) -> bool:
+    """Whether the path names an object that belongs to an organisation or a person."""
+    return any("{" + name in path for name in ("org_id", "need_id", "bid_id", "membership_id", "user_id",
+                                                   "assignment_id", "declaration_id", "identity_id"))
+
+
+__all__ = ["ROLES", "World", "build", "fill", "is_scoped", "Bid"]
