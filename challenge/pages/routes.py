@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from challenge.audit.services import current_head
 from challenge.challenges import routes as challenge_routes
 from challenge.challenges import services as challenges
 from challenge.challenges.models import RESULT_CHALLENGE_STATES, Challenge
@@ -36,7 +37,7 @@ async def results(request: Request):
     query = (Challenge.filter(status__in=list(RESULT_CHALLENGE_STATES)).order_by("-updated_at", "-id")
              .select_related("domain").prefetch_related("issuers"))
     page = await paginate(query, page_number(request.query_params.get("page")))
-    return render(request, "pages/results.html", {"page": page, "now": now_utc()})
+    return render(request, "pages/results.html", {"page": page, "now": now_utc(), "audit_head": await current_head()})
 
 
 def _tag(base_url: str, key: str) -> str:

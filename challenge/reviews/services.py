@@ -76,12 +76,15 @@ def _join(reasons: list[str]) -> str:
 # -- status writers -----------------------------------------------------------------------------
 
 async def set_assignment_status(*, assignment: Assignment, status: AssignmentStatus, actor: User | None,
-                                reason: str = "", action: str = "") -> Assignment:
+                                reason: str = "", action: str = "", scores: dict[int, str | None] | None = None
+                                ) -> Assignment:
     """The only writer of `Assignment.status`.
 
-    Side effects: the audit entry `review.<action or status>` in the caller's transaction;
-    `reason` kept on the assignment when given; `submitted_at` set on SUBMITTED. Notifications
-    are the caller's business (their wording depends on the event).
+    Side effects: the audit entry `review.<action or status>` in the caller's transaction, with
+    the score values (criterion id -> value) when given (submission, reopening), so that a score
+    changed outside the app is found (`reviews.integrity`); `reason` kept on the assignment when
+    given; `submitted_at` set on SUBMITTED. Notifications are the caller's business (their
+    wording depends on the event).
     """
     before = {"status": assignment.status.value, "reason": assignment.reason}
     assignment.status = status
@@ -90,13 +93,16 @@ async def set_assignment_status(*, assignment: Assignment, status: AssignmentSta
     if status == AssignmentStatus.SUBMITTED:
         assignment.submitted_at = now_utc()
     await assignment.save(update_fields=["status", "reason", "submitted_at", "reopen_count", "updated_at"])
+    after = {"status": status.value, "bid_id": assignment.bid_id, "expert_id": assignment.expert_id,
+             "panel_id": assignment.panel_id}
+    if scores is not None:
+        after["scores"] = {str(criterion_id): value for criterion_id, value in sorted(scores.items())}
     await record(
         actor=actor,
         action=f"review.{action or status.value}",
         obj=assignment,
         before=before,
-        after={"status": status.value, "bid_id": assignment.bid_id, "expert_id": assignment.expert_id,
-               "panel_id": assignment.panel_id},
+        after=after,
         note=reason,
     )
     return assignment
@@ -688,12 +694,23 @@ async def save_scores(*, assignment: Assignment, criteria: list[RubricCriterion]
         await assignment.save(update_fields=["opinion", "updated_at"])
         if submit:
             await set_assignment_status(assignment=assignment, status=AssignmentStatus.SUBMITTED, actor=actor,
-                                        action="submit")
+                                        action="submit", scores=await score_values(assignment.id))
             await _notify_if_panel_done(assignment.panel_id)
         elif assignment.status == AssignmentStatus.ASSIGNED:
             await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
                                         action="start")
     return assignment
+
+
+def score_text(value: Decimal | None) -> str | None:
+    """A score as the audit log keeps it: two decimals, or None when not given."""
+    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+async def score_values(assignment_id: int) -> dict[int, str | None]:
+    """criterion id -> score text, as saved for the assignment."""
+    return {criterion_id: score_text(value) for criterion_id, value in
+            await Score.filter(assignment_id=assignment_id).values_list("criterion_id", "value")}
 
 
 async def _lock_editable(assignment: Assignment) -> None:
@@ -734,7 +751,7 @@ async def reopen_assignment(*, assignment: Assignment, actor: User, reason: str)
         assignment.reopen_count += 1
         assignment.submitted_at = None
         await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
-                                    reason=reason, action="reopen")
+                                    reason=reason, action="reopen", scores=await score_values(assignment.id))
         expert = await User.get(id=assignment.expert_id)
         await notify(user=expert, subject=lambda: _("评分已被组长退回：%(code)s", code=blind.label(entry.code)),
                      body=lambda: _("专家组组长退回了您对%(code)s的评分，原因：%(reason)s。请修改后重新提交。",

@@ -56,3 +56,16 @@ async def test_results_lists_notices_and_announcements(client):
     await make_published(actor=organiser, title="揭榜中的榜单")
     text = (await client.get("/results")).text
     assert "公示中的榜单" in text and "揭榜中的榜单" not in text and "公示中" in text
+
+
+async def test_results_page_prints_the_audit_chain_head(client):
+    from challenge.audit.services import current_head
+
+    organiser = await make_organiser()
+    await make_published(actor=organiser, title="有审计记录的榜单")
+    head = await current_head()
+    assert head is not None and head.count == head.seq
+    page = await client.get("/results")
+    assert page.status_code == 200
+    assert head.hash in page.text and "审计日志校验值" in page.text
+    assert f"<dd>{head.count}</dd>" in page.text
