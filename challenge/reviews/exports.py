@@ -15,10 +15,15 @@ def _fmt(fmt: str) -> str:
     return "xlsx" if fmt == "xlsx" else "csv"
 
 
-async def ranking_export(*, panel: Panel, fmt: str, show_names: bool):
+async def ranking_export(*, panel: Panel, fmt: str, show_names: bool, hidden: frozenset[int] = frozenset()):
+    """`hidden`: bids the reader is conflicted with, left out (the others numbered among themselves)."""
     challenge = panel.challenge
     criteria = await services.criteria_info(challenge.id)
     ranked = await services.ranking(panel=panel, aggregation_rule=challenge.aggregation, criteria=criteria)
+    if hidden:
+        ranked = [row for row in ranked if row.bid_id not in hidden]
+        for position, row in enumerate(ranked, start=1):
+            row.rank = position
     codes = await queries.panel_codes(panel.id)
     bids = {}
     if show_names:

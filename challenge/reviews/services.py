@@ -26,7 +26,7 @@ from challenge.challenges.services import set_challenge_status
 from challenge.files.models import Blob
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
-from challenge.reviews import aggregation, assignment as assigning, blind
+from challenge.reviews import aggregation, assignment as assigning, blind, chairing
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -343,7 +343,8 @@ def panel_bid_states(stage: Stage | None) -> list[BidStatus]:
 
 
 async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, member_ids: list[int],
-                       chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User) -> Panel:
+                       chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User,
+                       deputy_id: int | None = None) -> Panel:
     if not can_form_panel(challenge, stage):
         raise InvalidTransition(_("榜单当前状态为“%(status)s”，不能组建评审专家组（申报截止后方可评审）",
                                   status=challenge.shown_status(now_utc()).label))
@@ -358,12 +359,17 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
         raise DomainError(_("所选专家无效"), field="members")
     if chair_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定组长"), field="chair")
+    if deputy_id is not None and deputy_id not in {e.id for e in experts}:
+        raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
     bids = await Bid.filter(challenge=challenge, status__in=panel_bid_states(stage)).order_by("id")
+    await chairing.check_cover(challenge_id=challenge.id, bid_ids=[b.id for b in bids], chair_id=chair_id,
+                               deputy_id=deputy_id, names={e.id: e.name for e in experts})
     async with in_transaction():
         panel = await Panel.create(challenge=challenge, stage=stage, name=name, due_at=due_at,
                                    dispersion_threshold=dispersion_threshold, created_by=actor)
         for expert in experts:
-            await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id)
+            await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id,
+                                     is_deputy=expert.id == deputy_id)
         order = list(range(len(bids)))
         secrets.SystemRandom().shuffle(order)
         await PanelBid.bulk_create([
@@ -372,7 +378,8 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
         ])
         await record(actor=actor, action="panel.create", obj=panel,
                      after={"challenge_id": challenge.id, "stage_id": stage.id if stage else None,
-                            "members": sorted(e.id for e in experts), "chair": chair_id, "bids": len(bids)})
+                            "members": sorted(e.id for e in experts), "chair": chair_id, "deputy": deputy_id,
+                            "bids": len(bids)})
         if stage is None:
             await _open_review(challenge=challenge, actor=actor)
     return panel
@@ -403,32 +410,40 @@ async def sync_panel_bids(*, panel: Panel) -> int:
     return len(missing)
 
 
-async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int | None, actor: User) -> None:
+async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int | None, actor: User,
+                         deputy_id: int | None = None) -> None:
     experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
     if not experts or len(experts) != len(set(member_ids)):
         raise DomainError(_("请至少选择一名有效的专家"), field="members")
     if chair_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定组长"), field="chair")
+    if deputy_id is not None and deputy_id not in {e.id for e in experts}:
+        raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
+    await chairing.check_cover(
+        challenge_id=panel.challenge_id, bid_ids=list(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)),
+        chair_id=chair_id, deputy_id=deputy_id, names={e.id: e.name for e in experts})
     keep = {e.id for e in experts}
     busy = await Assignment.filter(panel=panel, status__in=list(LIVE_ASSIGNMENT_STATES)).exclude(
         expert_id__in=list(keep)).values_list("expert_id", flat=True)
     if busy:
         raise DomainError(_("已确认评审任务的专家不能移出专家组，请先撤销其评审任务"), field="members")
     current = {m.expert_id: m for m in await PanelMember.filter(panel=panel)}
-    before = {"members": sorted(current), "chair": next((m.expert_id for m in current.values() if m.is_chair), None)}
+    before = {"members": sorted(current), "chair": next((m.expert_id for m in current.values() if m.is_chair), None),
+              "deputy": next((m.expert_id for m in current.values() if m.is_deputy), None)}
     async with in_transaction():
         await PanelMember.filter(panel=panel).exclude(expert_id__in=list(keep)).delete()
         await Assignment.filter(panel=panel, status=AssignmentStatus.PROPOSED).exclude(
             expert_id__in=list(keep)).delete()
         for expert in experts:
             member = current.get(expert.id)
+            roles = {"is_chair": expert.id == chair_id, "is_deputy": expert.id == deputy_id}
             if member is None:
-                await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id)
-            elif member.is_chair != (expert.id == chair_id):
-                member.is_chair = expert.id == chair_id
-                await member.save(update_fields=["is_chair"])
+                await PanelMember.create(panel=panel, expert=expert, **roles)
+            elif (member.is_chair, member.is_deputy) != (roles["is_chair"], roles["is_deputy"]):
+                member.update_from_dict(roles)
+                await member.save(update_fields=["is_chair", "is_deputy"])
         await record(actor=actor, action="panel.members", obj=panel, before=before,
-                     after={"members": sorted(keep), "chair": chair_id})
+                     after={"members": sorted(keep), "chair": chair_id, "deputy": deputy_id})
 
 
 async def panel_member_ids(panel: Panel) -> list[int]:
@@ -736,10 +751,15 @@ async def _notify_if_panel_done(panel_id: int) -> None:
 
 
 async def reopen_assignment(*, assignment: Assignment, actor: User, reason: str) -> Assignment:
-    """The chair sends a submitted review back to its expert with a reason (audit-logged, expert told)."""
+    """The chair sends a submitted review back to its expert with a reason (audit-logged, expert told).
+
+    For a bid the chair is conflicted with, the deputy chair or the organiser does (`chairing`).
+    """
     panel = await Panel.get(id=assignment.panel_id)
-    if await chair_id_of(panel) != actor.id:
-        raise PermissionDenied(_("只有专家组组长可以退回评分"))
+    roles = await chairing.chairing_of(panel)
+    if not (roles.may_act_on(actor, assignment.bid_id)
+            or (actor.is_organiser and roles.may_act_on(actor, assignment.bid_id, organiser=True))):
+        raise PermissionDenied(_("只有专家组组长可以退回评分；组长需回避的申报由副组长或项目管理办公室处理"))
     if assignment.status != AssignmentStatus.SUBMITTED:
         raise InvalidTransition(_("只能退回已提交的评分"))
     if panel.status == PanelStatus.CONCLUDED:
@@ -791,9 +811,15 @@ def recommend_limit(challenge: Challenge, stage: Stage | None) -> int:
 
 
 async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_ids: list[int]) -> ReviewOpinion:
-    """The chair records the panel's opinion and the recommended winners (teams to advance for a stage)."""
-    if await chair_id_of(panel) != actor.id:
-        raise PermissionDenied(_("只有专家组组长可以形成专家组意见"))
+    """The chair records the panel's opinion and the recommended winners (teams to advance for a stage).
+
+    A chair conflicted with a bid of the panel does not: the deputy does, or else the organiser
+    (`chairing.Chairing.opinion_by`).
+    """
+    roles = await chairing.chairing_of(panel)
+    if not (roles.may_record_opinion(actor)
+            or (actor.is_organiser and roles.may_record_opinion(actor, organiser=True))):
+        raise PermissionDenied(_("只有专家组组长可以形成专家组意见；组长需回避时由副组长或项目管理办公室形成"))
     if panel.status == PanelStatus.FORMING:
         raise InvalidTransition(_("评审尚未开始"))
     if await StageResult.filter(panel=panel).exists():
