@@ -11,7 +11,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 LOCALE_DIR = PACKAGE_ROOT / "locale"
 
-DEFAULT_ALLOWED_TYPES = "pdf,doc,docx,xls,xlsx,ppt,pptx,png,jpg,gif,zip"
+DEFAULT_ALLOWED_TYPES = "pdf,doc,docx,xls,xlsx,ppt,pptx,png,jpg,gif,webp,zip"
 
 
 def _env(name: str, default: str) -> str:
@@ -51,6 +51,9 @@ class Settings:
     audit_key: str = ""
     max_upload_mb: int = 200
     allowed_upload_types: tuple[str, ...] = tuple(DEFAULT_ALLOWED_TYPES.split(","))
+    # Archives (ZIP, and OOXML documents, which are ZIPs) are refused beyond these, as zip bombs.
+    max_expanded_mb: int = 1024
+    max_compression_ratio: int = 200
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     session_max_age: int = 8 * 3600
@@ -105,6 +108,8 @@ def load_settings() -> Settings:
         allowed_upload_types=tuple(
             t.strip().lower() for t in _env("ALLOWED_UPLOAD_TYPES", DEFAULT_ALLOWED_TYPES).split(",") if t.strip()
         ),
+        max_expanded_mb=int(_env("MAX_EXPANDED_MB", "1024")),
+        max_compression_ratio=int(_env("MAX_COMPRESSION_RATIO", "200")),
         base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secure_cookies=_env_bool("SECURE_COOKIES", False),
         session_max_age=int(_env("SESSION_MAX_AGE", str(8 * 3600))),
