@@ -172,7 +172,7 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     settings = _settings(request)
     storage = request.app.state.storage
     parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
-                                  allowed=settings.allowed_upload_types)
+                                  allowed=settings.allowed_upload_types, blind=challenge.blind_review)
     form = Form(parsed.form)
     target_ids = list(await AssessmentTarget.filter(challenge_id=challenge.id).values_list("id", flat=True))
     content = forms.parse_bid(form, target_ids)
@@ -317,7 +317,7 @@ async def upload_attachments(request: Request):
     settings = _settings(request)
     storage = request.app.state.storage
     parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
-                                  allowed=settings.allowed_upload_types)
+                                  allowed=settings.allowed_upload_types, blind=bid.challenge.blind_review)
     form = Form(parsed.form)
     category = form.choice("category", [c.value for c in AttachmentCategory])
     form.add_errors(parsed.errors)

@@ -386,7 +386,7 @@ _AUTHOR_ELEMENT = re.compile(rb"<((?:\w+:)?author)>[^<]*</\1>")
 _NAMED_AUTHOR = re.compile(rb'(<(?:\w+:)?(?:cmAuthor|author|person)\b[^>]*?\s)(name)="[^"]*"')
 # An external relationship to a file path names a folder of the author's computer.
 _LOCAL_TARGET = re.compile(rb'Target="(?:file:|[A-Za-z]:\\|\\\\|/)[^"]*"')
-XML_CARRY_LIMIT = 16 * MB
+XML_CARRY_LIMIT = 4 * MB
 
 
 def anonymise_xml(content: bytes) -> bytes:
@@ -401,17 +401,18 @@ def anonymise_rels(content: bytes) -> bytes:
 
 def _stream_xml(chunks, write, rewrite) -> None:
     """Rewrite an XML part as it streams: each piece is cut before its last "<", so no tag is split."""
-    carry = b""
+    carry = bytearray()
     for chunk in chunks:
         carry += chunk
         cut = carry.rfind(b"<")
         if cut <= 0:
             if len(carry) > XML_CARRY_LIMIT:
-                raise Refused(_("文档中的一段内容过长，无法处理。"))
+                raise Refused(_("文档中有一段超过 %(mb)s MB 的内容中间没有任何标记，不是正常的文档，无法处理。",
+                                mb=XML_CARRY_LIMIT // MB))
             continue
-        write(rewrite(carry[:cut]))
-        carry = carry[cut:]
-    write(rewrite(carry))
+        write(rewrite(bytes(carry[:cut])))
+        del carry[:cut]
+    write(rewrite(bytes(carry)))
 
 
 _MEDIA = {"jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp"}

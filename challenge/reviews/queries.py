@@ -34,6 +34,7 @@ class FileView:
     kind: str
     category: str
     blob_id: int
+    withheld: bool = False  # blind review, and a kind the platform cannot clean: not given to experts
 
 
 @dataclass
@@ -127,9 +128,10 @@ def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
         filename = item.get("filename", "")
         name = (blind.neutral_filename(code=code, category=category, number=counters[category], filename=filename)
                 if is_blind else filename)
-        files.append(FileView(number=number, name=name, size=int(item.get("size") or 0),
-                              kind=filename.rsplit(".", 1)[-1].lower() if "." in filename else "",
-                              category=category, blob_id=int(item["blob_id"])))
+        kind = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        files.append(FileView(number=number, name=name, size=int(item.get("size") or 0), kind=kind,
+                              category=category, blob_id=int(item["blob_id"]),
+                              withheld=is_blind and not blind.can_clean(kind)))
     return files
 
 

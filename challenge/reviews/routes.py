@@ -13,6 +13,7 @@ from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriter
 from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import download_response
+from challenge.files.uploads import limits_of
 from challenge.reviews import aggregation, blind, chairing, exports, forms, permissions, queries, services
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
@@ -274,11 +275,11 @@ async def download(request: Request):
         raise HTTPException(404)
     item = files[number - 1]
     blob = await Blob.get_or_none(id=item.blob_id)
-    if blob is None:
+    if blob is None or item.withheld:
         raise HTTPException(404)
     storage = request.app.state.storage
     if is_blind:
-        blob = await services.sanitised_copy(storage=storage, blob=blob)
+        blob = await blind.sanitised_copy(storage=storage, blob=blob, limits=limits_of(request))
     return download_response(storage, blob, item.name)
 
 

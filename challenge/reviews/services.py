@@ -5,7 +5,6 @@ Two functions write statuses: `set_assignment_status` (assignments) and `set_pan
 challenge's bids are "申报 A/B/C…" everywhere an expert looks, e-mails included.
 """
 
-import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
@@ -23,7 +22,6 @@ from challenge.bids.models import Bid, BidStatus
 from challenge.catalog.models import Domain
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
 from challenge.challenges.services import set_challenge_status
-from challenge.files.models import Blob
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
 from challenge.reviews import aggregation, assignment as assigning, blind, chairing
@@ -44,7 +42,6 @@ from challenge.reviews.models import (
     PanelMember,
     PanelStatus,
     ReviewOpinion,
-    SanitisedBlob,
     Score,
     StageOutcome,
     StageResult,
@@ -978,40 +975,3 @@ async def send_reminders(*, actor: User | None, panel: Panel | None = None, only
                          object_id=panel.id if panel else "all",
                          after={"experts": sorted({expert for _p, expert in per_expert})})
     return len(per_expert)
-
-
-# -- blind downloads ----------------------------------------------------------------------------
-
-async def sanitised_copy(*, storage, blob: Blob) -> Blob:
-    """The blob without its document metadata, made once and kept as a separate blob.
-
-    The original is never changed. Kinds without a cleaner (legacy .doc/.xls/.ppt, zip, gif) are
-    served as they are, under their neutral name.
-    """
-    if blob.kind not in blind.SANITISABLE_KINDS:
-        return blob
-    cached = await SanitisedBlob.get_or_none(original=blob).select_related("sanitised")
-    if cached is not None:
-        return cached.sanitised
-    data = b"".join([chunk async for chunk in storage.read(blob.storage_key)])
-    try:
-        clean = await asyncio.to_thread(blind.strip_metadata, blob.kind, data)
-    except Exception as error:  # noqa: BLE001 - a damaged file must not leak its metadata either
-        raise DomainError(_("该文件无法去除文档属性，为保护匿名评审暂不提供下载，请联系项目管理办公室")) from error
-    digest = hashlib.sha256(clean).hexdigest()
-    copy = await Blob.get_or_none(sha256=digest)
-    if copy is None:
-        writer = await storage.writer()
-        await writer.write(clean)
-        key = await writer.commit()
-        try:
-            copy = await Blob.create(sha256=digest, size=len(clean), kind=blob.kind,
-                                     content_type=blob.content_type, storage_key=key)
-        except IntegrityError:
-            await storage.delete(key)
-            copy = await Blob.get(sha256=digest)
-    try:
-        await SanitisedBlob.create(original=blob, sanitised=copy)
-    except IntegrityError:
-        pass  # made by a concurrent request a moment ago
-    return copy
