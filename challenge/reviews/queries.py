@@ -21,7 +21,7 @@ from challenge.bids.models import (
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
-from challenge.reviews.models import AssignmentStatus, PanelBid
+from challenge.reviews.models import Assignment, AssignmentStatus, PanelBid
 
 BID_OWNER = ATTACHMENT_OWNER
 
@@ -169,15 +169,15 @@ def _placeholder(connection, index: int) -> str:
     return f"${index}" if connection.capabilities.dialect == "postgres" else "?"
 
 
-async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo],
-                            bid_id: int | None = None) -> dict[int, Decimal]:
-    """assignment id -> the expert's weighted total (0..100), for submitted reviews, in one query."""
+async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo], bid_id: int | None = None,
+                            status: AssignmentStatus = AssignmentStatus.SUBMITTED) -> dict[int, Decimal]:
+    """assignment id -> the expert's weighted total (0..100), for reviews in `status`, in one query."""
     m, factors = scale(criteria)
     if not factors:
         return {}
     connection = connections.get("default")
     case = " ".join(f"WHEN {int(cid)} THEN {int(factor)}" for cid, factor in factors.items())
-    params = [panel_id, AssignmentStatus.SUBMITTED.value]
+    params = [panel_id, status.value]
     extra = ""
     if bid_id is not None:
         params.append(bid_id)
@@ -195,3 +195,16 @@ async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo],
 
 async def panel_codes(panel_id: int) -> dict[int, str]:
     return dict(await PanelBid.filter(panel_id=panel_id).values_list("bid_id", "code"))
+
+
+async def withdrawn_reviews(*, panel_id: int, criteria: list[CriterionInfo],
+                            hidden: frozenset[int] = frozenset()) -> list[dict]:
+    """Submitted reviews revoked afterwards (a conflict found later): the expert, the total that no
+    longer counts, when and why (the assignment keeps its scores and the reason), in two queries."""
+    items = await Assignment.filter(panel_id=panel_id, status=AssignmentStatus.REVOKED,
+                                    submitted_at__isnull=False).exclude(bid_id__in=list(hidden)).select_related(
+        "expert").order_by("bid_id", "id")
+    if not items:
+        return []
+    totals = await assignment_totals(panel_id=panel_id, criteria=criteria, status=AssignmentStatus.REVOKED)
+    return [{"assignment": item, "total": totals.get(item.id)} for item in items]

@@ -318,7 +318,12 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
         "bid_id").annotate(n=Count("id")).values_list("bid_id", "n"))
     stage_results = {r.bid_id: r for r in await StageResult.filter(panel=panel) if r.bid_id not in hidden}
     recommended -= hidden
+    withdrawn = await queries.withdrawn_reviews(panel_id=panel.id, criteria=criteria, hidden=hidden)
+    withdrawn_counts: dict[int, int] = {}
+    for item in withdrawn:
+        withdrawn_counts[item["assignment"].bid_id] = withdrawn_counts.get(item["assignment"].bid_id, 0) + 1
     return {
+        "withdrawn": withdrawn, "withdrawn_counts": withdrawn_counts, "to_2dp": aggregation.to_2dp,
         "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
         "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
         "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,

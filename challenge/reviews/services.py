@@ -24,7 +24,7 @@ from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriter
 from challenge.challenges.services import set_challenge_status
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
-from challenge.reviews import aggregation, assignment as assigning, blind, chairing
+from challenge.reviews import aggregation, assignment as assigning, blind, chairing, queries
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -280,9 +280,12 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                     continue
                 reason = _("利益冲突：%(reasons)s", reasons=_join(reasons))
                 was_proposed = item.status == AssignmentStatus.PROPOSED
+                was_submitted = item.status == AssignmentStatus.SUBMITTED
                 await set_assignment_status(assignment=item, status=AssignmentStatus.REVOKED, actor=actor,
                                             reason=reason, action="conflict_revoke")
                 revoked.append(item)
+                if was_submitted:
+                    await _notify_withdrawn(item, reasons)
                 panel = item.panel
                 if panel.created_by is not None:
                     await notify(
@@ -301,6 +304,31 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                         link="/review/",
                     )
     return revoked
+
+
+async def _notify_withdrawn(item: Assignment, reasons: list[str]) -> None:
+    """A submitted score no longer counts: the chair (the deputy, for a bid the chair may not see)
+    and the organiser who formed the panel are told which score, why, and that the ranking moved."""
+    panel = item.panel
+    entry = await PanelBid.get(panel_id=panel.id, bid_id=item.bid_id)
+    totals = await queries.assignment_totals(panel_id=panel.id, criteria=await criteria_info(panel.challenge_id),
+                                             bid_id=item.bid_id, status=AssignmentStatus.REVOKED)
+    total = totals.get(item.id)
+    roles = await chairing.chairing_of(panel)
+    leader = roles.deputy_id if item.bid_id in roles.hidden_from(roles.chair_id) else roles.chair_id
+    recipients = {u.id: u for u in [await User.get_or_none(id=leader) if leader else None, panel.created_by] if u}
+    for user in recipients.values():
+        link = (f"/review/manage/panels/{panel.id}/ranking#withdrawn" if user.id == panel.created_by_id
+                else f"/review/panels/{panel.id}#withdrawn")
+        await notify(
+            user=user,
+            subject=lambda: _("已提交的评分被撤回，排名可能变化：%(panel)s", panel=panel.name),
+            body=lambda: _("专家 %(expert)s 对%(code)s已提交的评分（加权总分 %(total)s）因利益冲突撤回：%(reasons)s。"
+                           "该评分不再计入专家组得分，排名可能已变化；排名页“已撤回的评分”列出每一项撤回。",
+                           expert=item.expert.name, code=blind.label(entry.code),
+                           total=total if total is not None else "—", reasons=_join(reasons)),
+            link=link,
+        )
 
 
 async def recheck_conflicts(*, bid, actor: User | None = None) -> list:
