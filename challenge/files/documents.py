@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
+import pypdf
 from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin, UnidentifiedImageError
 
 from challenge.web.i18n import gettext as _
@@ -222,6 +223,16 @@ def _clean_annotations(page) -> None:
             del annotation["/A"]
         kept.append(annotation)
     page["/Annots"] = kept
+
+
+def pdf_text(path: Path, *, max_pages: int = 200) -> list[tuple[int, str]]:
+    """(page number, text) of the first pages of a PDF, by pypdf's text extraction; [] when the
+    text cannot be read (scanned pages, unusual fonts): a warning aid, never a check."""
+    try:
+        reader = pypdf.PdfReader(path)
+        return [(number, page.extract_text() or "") for number, page in enumerate(reader.pages[:max_pages], start=1)]
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds on odd files; no text is the answer
+        return []
 
 
 # -- images --------------------------------------------------------------------------------------

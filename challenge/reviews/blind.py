@@ -55,15 +55,6 @@ def neutral_filename(*, code: str, category: str, number: int, filename: str) ->
     return _("申报%(code)s-%(kind)s-%(n)s", code=code, kind=kind, n=number) + f".{extension}"
 
 
-def redact(text: str, names: list[str], replacement: str = "***") -> str:
-    """Remove the given names (organisations, people) from free text; longest names first."""
-    if not text:
-        return text
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        text = text.replace(name, replacement)
-    return text
-
-
 # -- clean copies for experts -------------------------------------------------------------------
 
 def can_clean(kind: str) -> bool:

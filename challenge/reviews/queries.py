@@ -18,6 +18,7 @@ from challenge.bids.models import (
     Milestone,
     TeamMember,
 )
+from challenge.bids.names import Names
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
@@ -95,29 +96,40 @@ async def review_content(bid: Bid) -> tuple[int | None, dict]:
     return version, content
 
 
-async def party_names(bid: Bid, content: dict | None = None) -> list[str]:
-    """Every organisation and person name of a bid (now and as submitted): what blind pages never show."""
+async def party_names(bid: Bid, content: dict | None = None) -> Names:
+    """Every organisation and person of a bid (now and as submitted), with their short forms and
+    pinyin (`bids.names`), and its credit codes and addresses: what blind pages never show."""
     lead = await bid.lead_org
-    names = [lead.name, lead.credit_code or ""]
+    organisations, people, others = [lead.name], [], [lead.credit_code or ""]
     for partner in await BidPartner.filter(bid=bid).select_related("organisation"):
-        names += [partner.name, partner.credit_code or ""]
+        organisations.append(partner.name)
+        others.append(partner.credit_code or "")
         if partner.organisation is not None:
-            names.append(partner.organisation.name)
+            organisations.append(partner.organisation.name)
     for member in await TeamMember.filter(bid=bid).select_related("user"):
-        names += [member.name, member.organisation_name, member.email, member.contact]
+        people.append(member.name)
+        organisations.append(member.organisation_name)
+        others += [member.email, member.contact]
         if member.user is not None:
-            names += [member.user.name, member.user.email]
+            people.append(member.user.name)
+            others.append(member.user.email)
     if bid.created_by_id:
         creator = await bid.created_by
         if creator is not None:
-            names += [creator.name, creator.email]
+            people.append(creator.name)
+            others.append(creator.email)
     if content:
-        names += [content.get("lead", {}).get("name", ""), content.get("lead", {}).get("credit_code") or ""]
+        organisations.append(content.get("lead", {}).get("name", ""))
+        others.append(content.get("lead", {}).get("credit_code") or "")
         for partner in content.get("partners", []):
-            names += [partner.get("name", ""), partner.get("credit_code") or ""]
+            organisations.append(partner.get("name", ""))
+            others.append(partner.get("credit_code") or "")
         for member in content.get("members", []):
-            names += [member.get(key) or "" for key in ("name", "organisation_name", "contact", "email")]
-    return [n for n in names if n]
+            people.append(member.get("name") or "")
+            organisations.append(member.get("organisation_name") or "")
+            others += [member.get("contact") or "", member.get("email") or ""]
+    return Names.of(organisations=[o for o in organisations if o], people=[p for p in people if p],
+                    others=[o for o in others if o])
 
 
 def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
@@ -137,11 +149,11 @@ def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
 
 async def bid_view(*, bid: Bid, code: str, is_blind: bool) -> BidView:
     version, content = await review_content(bid)
-    names = await party_names(bid, content) if is_blind else []
+    names = await party_names(bid, content) if is_blind else None
 
     def clean(text) -> str:
         text = text or ""
-        return blind.redact(text, names) if is_blind else text
+        return names.mask(text) if is_blind else text
 
     view = BidView(
         bid_id=bid.id, code=code, label=blind.label(code), blind=is_blind, version=version,
