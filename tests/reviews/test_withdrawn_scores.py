@@ -44,3 +44,26 @@ async def test_a_conflict_declared_later_withdraws_the_score_visibly(client, mak
         assert note is not None and "78.50" in note.body and f"申报 {code}" in note.body
         assert await OutboxMessage.filter(to_address=user.email, subject__contains="已提交的评分被撤回").exists()
     assert not await Notification.filter(user=second, subject__contains="已提交的评分被撤回").exists()
+
+
+async def test_the_ranking_page_names_the_dropped_scores_and_the_plain_mean(client):
+    from challenge.challenges.models import Aggregation
+
+    organiser = await make_organiser()
+    challenge = await make_review_challenge(experts_per_bid=5, criteria=(100,), aggregation=Aggregation.TRIMMED_MEAN)
+    bid = await make_review_bid(challenge)
+    experts = [await make_expert() for _ in range(5)]
+    panel = await make_panel(challenge=challenge, experts=experts, organiser=organiser)
+    panel.status = PanelStatus.REVIEWING
+    await panel.save()
+    for expert, value in zip(experts, [91, 80, 70, 60, 22]):
+        await submit(await assign(panel, bid, expert), [value])
+    await client.login(organiser.email)
+    page = await client.get(f"/review/manage/panels/{panel.id}/ranking")
+    assert "<strong>70.00</strong>" in page.text
+    assert "去掉最高 91.00、最低 22.00" in page.text and "未去分平均 64.60" in page.text
+    assert "各评审要素列是计入专家组得分的那些评分" in page.text
+    chair_http = client
+    await chair_http.login(experts[0].email)
+    page = await chair_http.get(f"/review/panels/{panel.id}")
+    assert page.text.count("最高分，已去掉") == 1 and page.text.count("最低分，已去掉") == 1
