@@ -368,25 +368,27 @@ async def reopen(request: Request):
     assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
     if assignment is None or assignment.bid_id in roles.hidden_from(user.id):
         raise HTTPException(404)
+    await _post_reopen(request, assignment, user)
+    return redirect(f"/review/panels/{panel.id}")
+
+
+async def _post_reopen(request: Request, assignment: Assignment, user) -> None:
+    """Return a submitted review to its expert with the posted reason; the outcome is flashed."""
     form = Form(await request.form())
     reason = form.text("reason", required=True, max_length=500)
     if not form.is_valid:
         flash(request, _("请说明退回的原因"), "error")
-        return redirect(f"/review/panels/{panel.id}")
+        return
     try:
         await services.reopen_assignment(assignment=assignment, actor=user, reason=reason)
     except DomainError as error:
         flash(request, error.message, "error")
     else:
         flash(request, _("评分已退回给专家修改"))
-    return redirect(f"/review/panels/{panel.id}")
 
 
-async def opinion(request: Request):
-    user = require_role(request, Role.EXPERT)
-    panel, roles = await _chair_panel(request, user)
-    if not roles.may_record_opinion(user):
-        raise HTTPException(403, _("组长与本组部分申报存在利益冲突，专家组意见由副组长或项目管理办公室形成"))
+async def _post_opinion(request: Request, panel: Panel, user) -> tuple[Form, list[int]]:
+    """Parse the opinion form and record it; the form comes back valid when it was recorded."""
     form = Form(await request.form())
     text = form.text("text", required=True, max_length=5000)
     recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
@@ -397,7 +399,17 @@ async def opinion(request: Request):
             form.add_errors(error.errors or {"text": error.message})
         else:
             flash(request, _("专家组意见已记录"))
-            return redirect(f"/review/panels/{panel.id}")
+    return form, recommended
+
+
+async def opinion(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel, roles = await _chair_panel(request, user)
+    if not roles.may_record_opinion(user):
+        raise HTTPException(403, _("组长与本组部分申报存在利益冲突，专家组意见由副组长或项目管理办公室形成"))
+    form, recommended = await _post_opinion(request, panel, user)
+    if form.is_valid:
+        return redirect(f"/review/panels/{panel.id}")
     context = await _chair_context(panel, user, roles, form)
     context["recommended"] = set(recommended)
     return render(request, "reviews/chair.html", context, status_code=400)
@@ -712,17 +724,7 @@ async def manage_reopen(request: Request):
     assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
     if assignment is None:
         raise HTTPException(404)
-    form = Form(await request.form())
-    reason = form.text("reason", required=True, max_length=500)
-    if not form.is_valid:
-        flash(request, _("请说明退回的原因"), "error")
-    else:
-        try:
-            await services.reopen_assignment(assignment=assignment, actor=user, reason=reason)
-        except DomainError as error:
-            flash(request, error.message, "error")
-        else:
-            flash(request, _("评分已退回给专家修改"))
+    await _post_reopen(request, assignment, user)
     return redirect(f"/review/manage/panels/{panel.id}/ranking")
 
 
@@ -732,17 +734,9 @@ async def manage_opinion(request: Request):
     panel = await _managed_panel(request)
     if not (await chairing.chairing_of(panel)).may_record_opinion(user, organiser=True):
         raise HTTPException(403, _("专家组意见由组长（或副组长）形成"))
-    form = Form(await request.form())
-    text = form.text("text", required=True, max_length=5000)
-    recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
+    form, recommended = await _post_opinion(request, panel, user)
     if form.is_valid:
-        try:
-            await services.record_opinion(panel=panel, actor=user, text=text, recommended_ids=recommended)
-        except DomainError as error:
-            form.add_errors(error.errors or {"text": error.message})
-        else:
-            flash(request, _("专家组意见已记录"))
-            return redirect(f"/review/manage/panels/{panel.id}/ranking")
+        return redirect(f"/review/manage/panels/{panel.id}/ranking")
     context = await _manage_ranking_context(panel, user, form)
     context["recommended"] = set(recommended)
     return render(request, "reviews/ranking.html", context, status_code=400)
