@@ -99,6 +99,33 @@ async def prepare_database(env: dict) -> dict:
     return {"email": user.email, "bid_id": bid.id}
 
 
+def big_pdf(size: int) -> tuple[bytes, bytes]:
+    """The head and the tail of a valid PDF of exactly `size` bytes whose middle is any filler."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << >> >>"]
+    head, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(head))
+        head += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    offsets.append(len(head))
+
+    def tail_for(stream_offset: int, length: int) -> bytes:
+        xref = stream_offset + length + len(b"\nendstream\nendobj\n")
+        entries = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        return (b"\nendstream\nendobj\nxref\n0 5\n0000000000 65535 f \n" + entries
+                + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+
+    # The stream's length and the xref offset depend on each other's digits: settle them.
+    length = size - len(head) - 200
+    for _ in range(3):
+        start = head + b"4 0 obj\n<< /Length %d >>\nstream\n" % length
+        length = size - len(start) - len(tail_for(len(start), length))
+    start = head + b"4 0 obj\n<< /Length %d >>\nstream\n" % length
+    tail = tail_for(len(start), length)
+    assert len(start) + length + len(tail) == size
+    return bytes(start), tail
+
+
 class Body:
     """A multipart body produced on the fly; hashes the file part as it goes."""
 
@@ -111,7 +138,9 @@ class Body:
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="bench-1GiB.pdf"\r\n'
             f"Content-Type: application/pdf\r\n\r\n"
         ).encode()
-        self.head = b"%PDF-1.7\n%bench\n"
+        # A valid PDF (uploads are parsed): one page, and the bulk in a stream object of its own.
+        self.head, tail = big_pdf(size)
+        self.tail = tail
         self.suffix = f"\r\n--{BOUNDARY}--\r\n".encode()
         self.hasher = hashlib.sha256()
         self.length = len(self.prefix) + size + len(self.suffix)
@@ -120,12 +149,14 @@ class Body:
         yield self.prefix
         self.hasher.update(self.head)
         yield self.head
-        remaining = self.size - len(self.head)
+        remaining = self.size - len(self.head) - len(self.tail)
         while remaining > 0:
             piece = self.chunk if remaining >= len(self.chunk) else self.chunk[:remaining]
             remaining -= len(piece)
             self.hasher.update(piece)
             yield piece
+        self.hasher.update(self.tail)
+        yield self.tail
         yield self.suffix
 
 

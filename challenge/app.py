@@ -18,6 +18,7 @@ from challenge import db
 from challenge.accounts import passwords
 from challenge.accounts import routes as accounts
 from challenge.admin import routes as admin
+from challenge.audit import services as audit_services
 from challenge.bids import routes as bids
 from challenge.challenges import routes as challenges
 from challenge.enums import N_
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
     settings = settings or load_settings()
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     mail_services.configure(base_url=settings.base_url)
+    audit_services.configure(key=settings.audit_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

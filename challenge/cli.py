@@ -6,6 +6,7 @@ import importlib.util
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
@@ -19,9 +20,11 @@ async def _with_orm(settings, work):
     """Run `work()` with the ORM initialised on the configured database."""
     from tortoise import Tortoise
 
+    from challenge.audit.services import configure as configure_audit
     from challenge.mail.services import configure as configure_mail
 
     configure_mail(base_url=settings.base_url)
+    configure_audit(key=settings.audit_key)
     async with TortoiseContext():
         await Tortoise.init(config=db.tortoise_config(settings))
         try:
@@ -98,16 +101,47 @@ def cmd_create_admin(args, settings) -> int:
     return 0
 
 
-def cmd_audit_verify(args, settings) -> int:
-    from challenge.audit.services import verify_chain
+def _anchor_file(settings) -> Path:
+    return settings.data_dir / "audit-anchors.jsonl"
 
-    report = asyncio.run(_with_orm(settings, verify_chain))
-    if report.ok:
-        print(f"audit chain intact: {report.checked} entries verified")
-        return 0
-    print(f"audit chain BROKEN at entry seq={report.broken_seq}: {report.reason} "
-          f"({report.checked} entries verified before it)")
-    return 1
+
+def cmd_audit_verify(args, settings) -> int:
+    from challenge.audit.services import last_anchor, verify_chain
+    from challenge.reviews.integrity import score_mismatches
+
+    path = Path(args.anchor) if args.anchor else _anchor_file(settings)
+    if args.anchor and not path.exists():
+        print(f"error: anchor file {path} not found", file=sys.stderr)
+        return 2
+    anchor = last_anchor(path)
+
+    async def work():
+        return await verify_chain(anchor=anchor), await score_mismatches()
+
+    report, mismatches = asyncio.run(_with_orm(settings, work))
+    against = f" against the anchor seq={anchor.seq} count={anchor.count} in {path}" if anchor else \
+        " (no anchor yet: run `challenge audit anchor`)"
+    if not report.ok:
+        print(f"audit chain BROKEN at entry seq={report.broken_seq}: {report.reason} "
+              f"({report.checked} entries verified before it){against}")
+        return 1
+    print(f"audit chain intact: {report.checked} entries verified{against}")
+    for line in mismatches:
+        print(f"score CHANGED outside the app: {line}")
+    return 1 if mismatches else 0
+
+
+def cmd_audit_anchor(args, settings) -> int:
+    from challenge.audit.services import append_anchor, current_head
+
+    head = asyncio.run(_with_orm(settings, current_head))
+    if head is None:
+        print("error: the audit log is empty, nothing to anchor", file=sys.stderr)
+        return 1
+    path = Path(args.out) if args.out else _anchor_file(settings)
+    append_anchor(path, head)
+    print(head.as_json())
+    return 0
 
 
 def cmd_send_mail(args, settings) -> int:
@@ -145,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    verify = audit_sub.add_parser("verify", help="check the keyed hash chain, and its head against the last anchor")
+    verify.add_argument("--anchor", help="anchor file (JSON lines); default <data>/audit-anchors.jsonl if present")
+    verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit_sub.add_parser("anchor", help="append the chain's head (seq, count, hash, time) to an anchor file")
+    anchor.add_argument("--out", help="anchor file to append to; default <data>/audit-anchors.jsonl")
+    anchor.set_defaults(func=cmd_audit_anchor)
 
     mail = sub.add_parser("send-mail", help="deliver queued mail from the outbox")
     mail.add_argument("--limit", type=int, default=500)

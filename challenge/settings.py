@@ -11,7 +11,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 LOCALE_DIR = PACKAGE_ROOT / "locale"
 
-DEFAULT_ALLOWED_TYPES = "pdf,doc,docx,xls,xlsx,ppt,pptx,png,jpg,gif,zip"
+DEFAULT_ALLOWED_TYPES = "pdf,doc,docx,xls,xlsx,ppt,pptx,png,jpg,gif,webp,zip"
 
 
 def _env(name: str, default: str) -> str:
@@ -22,16 +22,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key(data_dir: Path) -> str:
+def _secret_key(data_dir: Path, name: str = "SECRET_KEY") -> str:
     """Use the configured key, or one generated once and kept in the data folder.
 
-    A generated key survives restarts on a laptop; production sets CHALLENGE_SECRET_KEY so
-    that every app server signs sessions with the same key.
+    A generated key survives restarts on a laptop; production sets CHALLENGE_SECRET_KEY (and
+    CHALLENGE_AUDIT_KEY) so that every app server uses the same keys.
     """
-    configured = _env("SECRET_KEY", "")
+    configured = _env(name, "")
     if configured:
         return configured
-    key_file = data_dir / "secret_key"
+    key_file = data_dir / name.lower()
     if key_file.exists():
         return key_file.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -47,8 +47,13 @@ class Settings:
     database_url: str
     secret_key: str
     upload_dir: Path
+    # Keys the audit chain (HMAC): kept outside the database, so rows rewritten there do not verify.
+    audit_key: str = ""
     max_upload_mb: int = 200
     allowed_upload_types: tuple[str, ...] = tuple(DEFAULT_ALLOWED_TYPES.split(","))
+    # Archives (ZIP, and OOXML documents, which are ZIPs) are refused beyond these, as zip bombs.
+    max_expanded_mb: int = 1024
+    max_compression_ratio: int = 200
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     session_max_age: int = 8 * 3600  # absolute lifetime of a signed-in session, in seconds
@@ -98,11 +103,14 @@ def load_settings() -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         secret_key=_secret_key(data_dir),
+        audit_key=_secret_key(data_dir, "AUDIT_KEY"),
         upload_dir=upload_dir,
         max_upload_mb=int(_env("MAX_UPLOAD_MB", "200")),
         allowed_upload_types=tuple(
             t.strip().lower() for t in _env("ALLOWED_UPLOAD_TYPES", DEFAULT_ALLOWED_TYPES).split(",") if t.strip()
         ),
+        max_expanded_mb=int(_env("MAX_EXPANDED_MB", "1024")),
+        max_compression_ratio=int(_env("MAX_COMPRESSION_RATIO", "200")),
         base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secure_cookies=_env_bool("SECURE_COOKIES", False),
         session_max_age=int(_env("SESSION_MAX_AGE", str(8 * 3600))),

@@ -17,12 +17,14 @@ import pytest
 from tortoise.context import TortoiseContext, tortoise_test_context
 
 from challenge.app import create_app
+from challenge.audit import services as audit_services
 from challenge.db import MODEL_MODULES
 from challenge.settings import Settings
 
 PG_URL = os.environ.get("CHALLENGE_TEST_DATABASE_URL", "")
 TEMPLATE_DB = f"challenge_tpl_{os.getpid()}"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
 
 
 def _with_db(url: str, name: str) -> str:
@@ -93,6 +95,7 @@ def pg_database():
 
 @pytest.fixture
 async def db(tmp_path: Path, pg_database):
+    audit_services.configure(key=TEST_AUDIT_KEY)
     if not PG_URL:
         async with tortoise_test_context(MODEL_MODULES, db_url=f"sqlite:///{tmp_path / 'test.sqlite3'}") as ctx:
             yield ctx
@@ -121,6 +124,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url="sqlite://:memory:",
         secret_key="test-secret-key-" + "x" * 32,
+        audit_key=TEST_AUDIT_KEY,
         upload_dir=tmp_path / "uploads",
         mail_dir=tmp_path / "outbox",
         max_upload_mb=5,

@@ -1,15 +1,24 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed, hash-chained audit log.
 
 `record()` must be called inside the transaction of the change it records, so that the event
-and the change commit or roll back together. Entries are chained: each hash covers the
-entry's content and the previous entry's hash, so editing or deleting a row breaks the chain
-from there on, and `verify_chain()` names the first broken entry.
+and the change commit or roll back together. Entries are chained: each hash is an HMAC-SHA256,
+under a key kept outside the database (CHALLENGE_AUDIT_KEY), of the entry's content and the
+previous entry's hash. Editing or deleting a row breaks the chain from there on, and whoever
+can write the database but not read the key cannot recompute it; `verify_chain()` names the
+first broken entry.
+
+Deleting the newest entries leaves a shorter chain that still links up: the head (seq, count,
+hash, time) is therefore anchored outside the database, appended by `challenge audit anchor` to a
+JSON-lines file that a deployment ships elsewhere, and printed on result pages
+(`current_head()`); `verify_chain(anchor=...)` checks the chain against the last anchor.
 """
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from pathlib import Path
 from decimal import Decimal
 from enum import Enum
 
@@ -19,6 +28,7 @@ from challenge.audit.models import AuditEntry
 from challenge.web.timefmt import now_utc
 
 GENESIS = "0" * 64
+_key: bytes | None = None
 # Any constant: PostgreSQL serialises writers of the chain on this advisory lock.
 _PG_LOCK_KEY = 7_305_219_001
 
@@ -37,6 +47,14 @@ def _jsonable(value):
     return value
 
 
+def configure(*, key: str) -> None:
+    """Set the chain's key (the app and the console command do, from the settings)."""
+    global _key
+    if not key:
+        raise ValueError("the audit chain needs a key (CHALLENGE_AUDIT_KEY)")
+    _key = key.encode()
+
+
 def _digest(entry: AuditEntry) -> str:
     payload = {
         "seq": entry.seq,
@@ -52,7 +70,9 @@ def _digest(entry: AuditEntry) -> str:
         "prev_hash": entry.prev_hash,
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if _key is None:
+        raise RuntimeError("audit key not configured: call challenge.audit.services.configure(key=...)")
+    return hmac.new(_key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _actor_label(actor) -> str:
@@ -85,24 +105,77 @@ async def record(*, actor, action: str, obj=None, object_type: str = "", object_
         return entry
 
 
+@dataclass(frozen=True)
+class Head:
+    """The newest entry of the chain: what an anchor records and result pages print."""
+
+    seq: int
+    count: int
+    hash: str
+    at: str  # the entry's time, ISO 8601 UTC
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+async def current_head() -> Head | None:
+    last = await AuditEntry.all().order_by("-seq").only("seq", "hash", "at").first()
+    if last is None:
+        return None
+    return Head(seq=last.seq, count=await AuditEntry.all().count(), hash=last.hash,
+                at=last.at.isoformat(timespec="seconds"))
+
+
+def append_anchor(path: Path, head: Head) -> None:
+    """Append the head to an append-only JSON-lines file (one anchor per line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(head.as_json() + "\n")
+
+
+def last_anchor(path: Path) -> Head | None:
+    """The last anchor written to the file, or None when there is none yet."""
+    if not path.exists():
+        return None
+    last = None
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                last = line
+    if last is None:
+        return None
+    data = json.loads(last)
+    return Head(seq=int(data["seq"]), count=int(data["count"]), hash=str(data["hash"]), at=str(data["at"]))
+
+
 @dataclass
 class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    head: Head | None = None
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
 
-async def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Walk the chain in order, in batches (memory stays flat for a long log)."""
+async def verify_chain(batch_size: int = 2000, *, anchor: Head | None = None) -> ChainReport:
+    """Walk the keyed chain in order, in batches (memory stays flat for a long log).
+
+    With an `anchor`, the chain must also still hold the anchored entry, unchanged: no fewer
+    entries than anchored, and the same hash at the anchored seq.
+    """
     previous_hash, expected_seq, checked = GENESIS, 1, 0
+    last = None
     while True:
         entries = await AuditEntry.filter(seq__gte=expected_seq).order_by("seq").limit(batch_size)
         if not entries:
-            return ChainReport(checked)
+            break
         for entry in entries:
             if entry.seq != expected_seq:
                 return ChainReport(checked, expected_seq, "missing entry")
@@ -110,7 +183,16 @@ async def verify_chain(batch_size: int = 2000) -> ChainReport:
                 return ChainReport(checked, entry.seq, "previous hash does not match")
             if _digest(entry) != entry.hash:
                 return ChainReport(checked, entry.seq, "content does not match its hash")
-            previous_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+            if anchor is not None and entry.seq == anchor.seq and entry.hash != anchor.hash:
+                return ChainReport(checked, entry.seq, "hash differs from the anchored head")
+            previous_hash, expected_seq, checked, last = entry.hash, expected_seq + 1, checked + 1, entry
+    head = Head(seq=last.seq, count=checked, hash=last.hash, at=last.at.isoformat(timespec="seconds")) \
+        if last is not None else None
+    if anchor is not None and checked < anchor.count:
+        return ChainReport(checked, checked + 1,
+                           f"{anchor.count - checked} entries missing since the anchored head "
+                           f"(anchored: {anchor.count} entries, head seq={anchor.seq})", head)
+    return ChainReport(checked, head=head)
 
 
 async def history(obj=None, *, object_type: str = "", object_id=None) -> list[AuditEntry]:

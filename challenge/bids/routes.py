@@ -9,7 +9,7 @@ from starlette.routing import Route
 from tortoise.functions import Count
 
 from challenge.accounts.models import Organisation, OrgStatus, OrgType, Role
-from challenge.bids import forms, permissions, services
+from challenge.bids import forms, names, permissions, services
 from challenge.bids.models import (
     ATTACHMENT_LIMITS,
     EDITABLE_BID_STATES,
@@ -23,6 +23,7 @@ from challenge.bids.zipstream import ZipEntry, stream_zip
 from challenge.catalog import regions
 from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, RESULT_CHALLENGE_STATES, AssessmentTarget, Challenge
 from challenge.errors import DomainError
+from challenge.files import documents
 from challenge.files.models import Blob
 from challenge.files.services import content_disposition, download_response
 from challenge.files.uploads import receive_upload
@@ -87,8 +88,15 @@ async def my_bids(request: Request):
 
 
 # -- the bid form ---------------------------------------------------------------------------------
+async def _blind_warnings(request: Request, challenge: Challenge, bid: Bid | None) -> list[str]:
+    """On a blind challenge, where the saved bid names its team (text fields and PDFs' text)."""
+    if bid is None or not challenge.blind_review:
+        return []
+    return await names.blind_warnings(await services.working_copy(bid, challenge), request.app.state.storage)
+
+
 async def _form_context(*, user, challenge: Challenge, bid: Bid | None, form: Form, blanks: dict,
-                        totals, notices: list[str] = (), action_url: str = "") -> dict:
+                        totals, notices: list[str] = (), action_url: str = "", request: Request) -> dict:
     targets = await AssessmentTarget.filter(challenge_id=challenge.id).order_by("position", "id")
     organisations = await Organisation.filter(status=OrgStatus.APPROVED).exclude(
         id=user.organisation_id).order_by("name").values_list("id", "name")
@@ -116,6 +124,8 @@ async def _form_context(*, user, challenge: Challenge, bid: Bid | None, form: Fo
         "notices": list(notices),
         "action_url": action_url or (f"/bids/{bid.id}/edit" if bid else f"/bids/new?challenge_id={challenge.id}"),
         "window_open": services.window_open(challenge),
+        "blind_warnings": await _blind_warnings(request, challenge, bid),
+        "blind_kinds": "、".join(sorted(k.upper() for k in documents.CLEANABLE_KINDS)),
     }
 
 
@@ -146,7 +156,7 @@ async def new_bid(request: Request):
         blanks = forms.blank_rows(request.query_params)
         form = Form()
         return render(request, "bids/edit.html", await _form_context(
-            user=user, challenge=challenge, bid=None, form=form, blanks=blanks,
+            request=request, user=user, challenge=challenge, bid=None, form=form, blanks=blanks,
             totals=services.budget_totals([])))
     return await _save_posted(request, user, challenge, None)
 
@@ -164,7 +174,8 @@ async def edit_bid(request: Request):
         if not permissions.can_edit_bid(user, bid):
             notices.append(_("该申报当前不能修改（状态：%(status)s，或申报已截止）。", status=bid.status.label))
         return render(request, "bids/edit.html", await _form_context(
-            user=user, challenge=bid.challenge, bid=bid, form=form, blanks=forms.blank_rows(request.query_params),
+            request=request, user=user, challenge=bid.challenge, bid=bid, form=form,
+            blanks=forms.blank_rows(request.query_params),
             totals=copy_totals, notices=notices))
     return await _save_posted(request, user, bid.challenge, bid)
 
@@ -174,7 +185,7 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     settings = _settings(request)
     storage = request.app.state.storage
     parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
-                                  allowed=settings.allowed_upload_types)
+                                  allowed=settings.allowed_upload_types, blind=challenge.blind_review)
     form = Form(parsed.form)
     target_ids = list(await AssessmentTarget.filter(challenge_id=challenge.id).values_list("id", flat=True))
     content = forms.parse_bid(form, target_ids)
@@ -187,7 +198,7 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     async def again(status: int, notices: list[str]):
         # `bid` as it is now: a refused submission of a new bid has created the bid (its draft kept).
         return render(request, "bids/edit.html", await _form_context(
-            user=user, challenge=challenge, bid=bid, form=form, blanks=blanks,
+            request=request, user=user, challenge=challenge, bid=bid, form=form, blanks=blanks,
             totals=services.budget_totals(content.budget), notices=notices), status_code=status)
 
     lost_files = [_("本次选择的文件未保存，请修改后重新选择。")] if uploads else []
@@ -250,7 +261,11 @@ async def bid_detail(request: Request):
         totals = None
         problems = {}
     attachments = await services.bid_attachments(bid) if own else []
+    warnings = await _blind_warnings(request, bid.challenge, bid) \
+        if show_draft and permissions.can_submit_bid(user, bid) else []
     return render(request, "bids/detail.html", {
+        "blind_warnings": warnings,
+        "blind_kinds": "、".join(sorted(k.upper() for k in documents.CLEANABLE_KINDS)),
         "bid": bid,
         "challenge": bid.challenge,
         "own": own,
@@ -296,7 +311,7 @@ async def submit_current(request: Request):
         form = await _stored_form(bid)
         form.add_errors(refusal.errors)
         return render(request, "bids/edit.html", await _form_context(
-            user=user, challenge=bid.challenge, bid=bid, form=form, blanks=forms.blank_rows({}),
+            request=request, user=user, challenge=bid.challenge, bid=bid, form=form, blanks=forms.blank_rows({}),
             totals=services.budget_totals(await bid.budget_items.all()),
             notices=[_("申报尚不能提交：请修改以下问题。")]), status_code=400)
     except DomainError as error:
@@ -325,7 +340,7 @@ async def upload_attachments(request: Request):
     settings = _settings(request)
     storage = request.app.state.storage
     parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
-                                  allowed=settings.allowed_upload_types)
+                                  allowed=settings.allowed_upload_types, blind=bid.challenge.blind_review)
     form = Form(parsed.form)
     category = form.choice("category", [c.value for c in AttachmentCategory])
     form.add_errors(parsed.errors)

@@ -5,18 +5,29 @@ is parsed as it arrives, each file part is type-checked on its first bytes, writ
 storage interface and hashed, and the request is cut off with 413 the moment it exceeds the
 limit. On any failure every partial file is removed. Text fields come back in a MultiDict so a
 handler can re-render the form with what the user typed.
+
+Documents (PDF, OOXML, images, ZIP) are also parsed before they are accepted
+(`documents.check`): their bytes are copied, as they pass, to a local temporary file that the
+parser reads in a worker thread once the part is complete, then removed. For a blind review
+(`blind=True`) the file must also be one the platform can clean, and cleaning must succeed.
+A refused file comes back in `errors` under its field, with the reason.
 """
 
+import asyncio
 import hashlib
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import aiofiles
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
 
-from challenge.files import sniff
+from challenge.files import documents, sniff
 from challenge.files.storage import CHUNK
 from challenge.web.i18n import gettext
 
@@ -83,9 +94,28 @@ class _Part:
         self.error: str | None = None
         self.decided = False
         self.ended = False
+        self.spool = None  # local copy of a document, for the parser
+        self.spool_path: Path | None = None
+
+    async def drop_spool(self) -> None:
+        if self.spool is not None:
+            await self.spool.close()
+            self.spool = None
+        if self.spool_path is not None:
+            await asyncio.to_thread(self.spool_path.unlink, True)
+            self.spool_path = None
 
 
-async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: tuple[str, ...]) -> ParsedUpload:
+def limits_of(request: Request) -> documents.Limits:
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None:
+        return documents.Limits()
+    return documents.Limits(max_expanded=settings.max_expanded_mb * documents.MB,
+                            max_ratio=settings.max_compression_ratio)
+
+
+async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: tuple[str, ...],
+                         blind: bool = False) -> ParsedUpload:
     content_type = request.headers.get("content-type", "")
     kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
@@ -176,19 +206,45 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
                 part.error = gettext("文件为空，请选择有内容的文件")
             else:
                 extension, problem = sniff.check(part.filename, bytes(part.head), allowed)
+                kind = documents.kind_of_extension(extension or "")
                 if problem:
                     part.error = gettext(problem, ext=sniff.extension_of(part.filename) or "?",
                                          allowed="、".join(allowed))
+                elif blind and kind not in documents.CLEANABLE_KINDS:
+                    part.error = documents.uncleanable_message(extension)
                 else:
                     part.extension = extension
                     part.writer = await storage.writer()
+                    if blind or kind in documents.PARSED_KINDS:
+                        handle, name = tempfile.mkstemp(prefix="challenge-upload-", suffix=f".{kind}")
+                        os.close(handle)
+                        part.spool_path = Path(name)
+                        part.spool = await aiofiles.open(part.spool_path, "wb")
             if part.error:
                 part.pending.clear()
                 return
         if part.writer is not None and (final or len(part.pending) >= CHUNK):
-            await part.writer.write(bytes(part.pending))
+            data = bytes(part.pending)
+            await part.writer.write(data)
+            if part.spool is not None:
+                await part.spool.write(data)
             part.pending.clear()
 
+    async def settle(part: _Part) -> None:
+        if part.spool is not None and not part.error:
+            await part.spool.close()
+            part.spool = None
+            try:
+                await asyncio.to_thread(documents.check, part.spool_path,
+                                        documents.kind_of_extension(part.extension), blind=blind, limits=limits)
+            except documents.Refused as refusal:
+                part.error = refusal.message
+                await part.writer.abort()
+                part.writer = None
+        await part.drop_spool()
+        await _settle(part, fields, result)
+
+    limits = limits_of(request)
     total = 0
     try:
         async for chunk in request.stream():
@@ -200,19 +256,20 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
                 await flush(part, final=part.ended)
             # Finished parts are settled: text into the form, files into the result.
             while parts and parts[0].ended:
-                await _settle(parts.pop(0), fields, result)
+                await settle(parts.pop(0))
         parser.finalize()
         if not completed:
             # The body stopped before the closing boundary: a cut-off upload, never a short file.
             raise BadUpload("incomplete multipart body")
         for part in parts:
             await flush(part, final=True)
-            await _settle(part, fields, result)
+            await settle(part)
     except BaseException as error:
         # Anything at all (a refusal, a disconnect, a cancelled task, a storage failure):
         # no partial file may stay behind.
         await result.discard()
         for part in parts:
+            await part.drop_spool()
             if part.writer is not None:
                 await part.writer.abort()
         if isinstance(error, ValueError) and not isinstance(error, (UploadTooLarge, BadUpload)):

@@ -122,6 +122,10 @@ class Notice(Model):
                                        on_delete=fields.SET_NULL)
     closed_at = fields.DatetimeField(null=True)  # announced, or superseded
     announcement = fields.TextField(default="")  # the organiser's words on the announcement
+    # The audit chain's head (seq, count, hash, at) when the notice was published and when its
+    # result was announced: printed on the page, so a later rewrite of the log shows.
+    published_head = fields.JSONField(null=True)
+    announced_head = fields.JSONField(null=True)
 
     class Meta:
         table = "result_notice"

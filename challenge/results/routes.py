@@ -5,6 +5,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
+from challenge.audit.services import Head, current_head
 from challenge.challenges import routes as challenge_routes
 from challenge.challenges.models import Mechanism
 from challenge.errors import DomainError
@@ -50,7 +51,8 @@ async def results_index(request: Request):
     open_views = await queries.notice_views(await queries.open_notices(), selected_only=True)
     page = await paginate(queries.announced_notices(), page_number(request.query_params.get("page")))
     page.items = await queries.notice_views(list(page.items), selected_only=True)
-    return render(request, "results/index.html", {"open_views": open_views, "page": page, "now": now_utc()})
+    return render(request, "results/index.html", {"open_views": open_views, "page": page, "now": now_utc(),
+                                                  "audit_head": await current_head()})
 
 
 async def _public_notice(request: Request) -> Notice:
@@ -77,8 +79,13 @@ async def notice_page(request: Request):
         "closed_message": objections.closed_message(notice, now),
         "is_organiser": permissions.can_manage_results(user), "horse_race": horse_race,
         "labels": services.outcome_labels(stage=notice.kind == NoticeKind.STAGE, horse_race=horse_race),
-        "closing_time": workdays.CLOSING_TIME, **ENUMS,
+        "closing_time": workdays.CLOSING_TIME,
+        "published_head": _head(notice.published_head), "announced_head": _head(notice.announced_head), **ENUMS,
     })
+
+
+def _head(stored: dict | None) -> Head | None:
+    return Head(**stored) if stored else None
 
 
 async def challenge_results(request: Request):

@@ -6,7 +6,7 @@ reviewing when an objection is upheld), a bid's through `bids.services.set_bid_s
 gate through `reviews.services.apply_stage_gate`. Objections are in `results.objections`.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from challenge.accounts.models import User
-from challenge.audit.services import record
+from challenge.audit.services import current_head, record
 from challenge.bids.models import RECEIVED_BID_STATES, Bid, BidPartner, BidStatus
 from challenge.bids.services import set_bid_status
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, Stage
@@ -262,6 +262,8 @@ async def publish_notice(*, decision: Decision, actor: User, working_days: int |
                             "decision_id": decision.id, "revision": notice.revision,
                             "working_days": working_days, "starts_on": period.first_day,
                             "ends_at": period.ends_at, "scores_sha256": decision.scores_sha256})
+        notice.published_head = await _audit_head()
+        await notice.save(update_fields=["published_head"])
         await _tell_bidders_of_notice(notice, challenge, decision)
     return notice
 
@@ -379,7 +381,14 @@ async def announce(*, notice: Notice, actor: User, text: str = "", now: datetime
         locked.announcement = text
         await locked.save(update_fields=["announcement"])
         await set_notice_status(notice=locked, status=NoticeStatus.ANNOUNCED, actor=actor, now=now)
+        locked.announced_head = await _audit_head()
+        await locked.save(update_fields=["announced_head"])
     return locked
+
+
+async def _audit_head() -> dict:
+    """The audit chain's head, taken after the step's own entry: what the notice prints."""
+    return asdict(await current_head())
 
 
 async def _settle_bids(challenge: Challenge, entries: list[DecisionEntry], notice: Notice, actor: User,

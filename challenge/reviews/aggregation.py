@@ -4,9 +4,12 @@ An expert's weighted total for a bid is sum(score_i / max_i * weight_i), between
 To keep SQLite and PostgreSQL exact and identical, the SQL works on integers: a score is held
 in hundredths (h = score * 100), and with M the least common multiple of the criteria's maxima,
 h_i * weight_i * (M / max_i) summed over the criteria is the weighted total times 100 * M.
-The per-bid aggregates (count, sum, max, min, sum of squares, and the trimmed sum and count:
-SUM - MAX - MIN over COUNT - 2 when COUNT >= 5) come out of one GROUP BY query; the per-criterion
-means out of another. Python only divides and sorts one row per bid.
+Window functions mark, per bid, the expert's total that a trimmed mean drops as the highest
+(the first by total descending, then assignment id) and as the lowest (the first by total
+ascending, then assignment id descending: never the same review). The per-bid aggregates (count,
+sum, max, min, sum of squares, the kept sum and count, the dropped reviews) come out of one
+query; the per-criterion means, over the same kept reviews, out of another, so the weighted sum
+of the criterion means is the panel score. Python only divides and sorts one row per bid.
 
 Ranking rule (shown on the ranking page):
 1. higher panel score (mean, or trimmed mean, of the experts' weighted totals)
@@ -72,14 +75,26 @@ class BidRanking:
     stdev: float | None = None
     spread: Fraction | None = None  # max - min of the weighted totals
     flagged: bool = False
-    criterion_means: dict[int, Fraction] = field(default_factory=dict)
+    criterion_means: dict[int, Fraction] = field(default_factory=dict)  # over the kept reviews
     top_mean: Fraction | None = None
     submitted_at: datetime | None = None
     rank: int = 0
+    untrimmed: Fraction | None = None  # the plain mean of every expert's total
+    dropped_high: tuple[int, Fraction] | None = None  # (assignment id, total) a trimmed mean drops
+    dropped_low: tuple[int, Fraction] | None = None
 
     @property
     def score_display(self) -> Decimal | None:
         return to_2dp(self.score)
+
+    @property
+    def untrimmed_display(self) -> Decimal | None:
+        return to_2dp(self.untrimmed)
+
+    @property
+    def dropped(self) -> dict[int, str]:
+        """assignment id -> "high" / "low" for the reviews the trimmed mean leaves out."""
+        return {item[0]: side for side, item in (("high", self.dropped_high), ("low", self.dropped_low)) if item}
 
     @property
     def stdev_display(self) -> Decimal | None:
@@ -124,19 +139,38 @@ async def panel_ranking(*, panel_id: int, aggregation: Aggregation, criteria: li
         case = " ".join(f"WHEN {int(cid)} THEN {int(factor)}" for cid, factor in factors.items())
         hundredths = "CAST(ROUND(s.value * 100) AS BIGINT)"
         p1, p2 = _placeholder(connection, 1), _placeholder(connection, 2)
-        totals_sql = f"""
-            WITH totals AS (
-                SELECT a.bid_id AS bid_id, SUM({hundredths} * (CASE s.criterion_id {case} ELSE 0 END)) AS total
+        trim = aggregation == Aggregation.TRIMMED_MEAN
+        # One row per submitted review: its weighted total, and whether a trimmed mean keeps it.
+        reviews = f"""
+            totals AS (
+                SELECT a.bid_id AS bid_id, a.id AS assignment_id,
+                       SUM({hundredths} * (CASE s.criterion_id {case} ELSE 0 END)) AS total
                 FROM review_assignment a JOIN review_score s ON s.assignment_id = a.id
                 WHERE a.panel_id = {p1} AND a.status = {p2}
                 GROUP BY a.bid_id, a.id
+            ),
+            marked AS (
+                SELECT bid_id, assignment_id, total,
+                       COUNT(*) OVER (PARTITION BY bid_id) AS n,
+                       ROW_NUMBER() OVER (PARTITION BY bid_id ORDER BY total DESC, assignment_id) AS from_top,
+                       ROW_NUMBER() OVER (PARTITION BY bid_id ORDER BY total, assignment_id DESC) AS from_bottom
+                FROM totals
+            ),
+            kept AS (
+                SELECT bid_id, assignment_id, total, n, from_top, from_bottom,
+                       CASE WHEN {1 if trim else 0} = 1 AND n >= {TRIM_MIN_COUNT}
+                                 AND (from_top = 1 OR from_bottom = 1) THEN 0 ELSE 1 END AS keep
+                FROM marked
             )
+        """
+        totals_sql = f"""
+            WITH {reviews}
             SELECT bid_id, COUNT(*) AS n, SUM(total) AS total_sum, MAX(total) AS total_max,
                    MIN(total) AS total_min, SUM(total * total) AS total_sq,
-                   CASE WHEN COUNT(*) >= {TRIM_MIN_COUNT} THEN SUM(total) - MAX(total) - MIN(total)
-                        ELSE SUM(total) END AS trimmed_sum,
-                   CASE WHEN COUNT(*) >= {TRIM_MIN_COUNT} THEN COUNT(*) - 2 ELSE COUNT(*) END AS trimmed_n
-            FROM totals GROUP BY bid_id
+                   SUM(total * keep) AS kept_sum, SUM(keep) AS kept_n,
+                   MAX(CASE WHEN keep = 0 AND from_top = 1 THEN assignment_id END) AS dropped_high,
+                   MAX(CASE WHEN keep = 0 AND from_bottom = 1 THEN assignment_id END) AS dropped_low
+            FROM kept GROUP BY bid_id
         """
         params = [panel_id, AssignmentStatus.SUBMITTED.value]
         unit = 100 * m  # a weighted total of 100 points is 100 * 100 * M in SQL units
@@ -147,22 +181,24 @@ async def panel_ranking(*, panel_id: int, aggregation: Aggregation, criteria: li
             n = int(record["n"])
             total_sum, total_sq = int(record["total_sum"]), int(record["total_sq"])
             row.count = n
-            if aggregation == Aggregation.TRIMMED_MEAN and n >= TRIM_MIN_COUNT:
-                row.score = Fraction(int(record["trimmed_sum"]), int(record["trimmed_n"]) * unit)
-                row.trimmed = True
-            else:
-                row.score = Fraction(total_sum, n * unit)
+            row.untrimmed = Fraction(total_sum, n * unit)
+            row.score = Fraction(int(record["kept_sum"]), int(record["kept_n"]) * unit)
+            row.trimmed = int(record["kept_n"]) < n
+            if row.trimmed:
+                row.dropped_high = (int(record["dropped_high"]), Fraction(int(record["total_max"]), unit))
+                row.dropped_low = (int(record["dropped_low"]), Fraction(int(record["total_min"]), unit))
             row.spread = Fraction(int(record["total_max"]) - int(record["total_min"]), unit)
             variance = Fraction(total_sq, n) - Fraction(total_sum, n) ** 2
             row.stdev = math.sqrt(max(variance, 0)) / unit
             if dispersion_threshold is not None and n >= 2:
                 row.flagged = row.stdev > float(dispersion_threshold)
         criterion_sql = f"""
-            SELECT a.bid_id AS bid_id, s.criterion_id AS criterion_id,
+            WITH {reviews}
+            SELECT k.bid_id AS bid_id, s.criterion_id AS criterion_id,
                    SUM({hundredths}) AS h_sum, COUNT(s.value) AS n
-            FROM review_assignment a JOIN review_score s ON s.assignment_id = a.id
-            WHERE a.panel_id = {p1} AND a.status = {p2}
-            GROUP BY a.bid_id, s.criterion_id
+            FROM kept k JOIN review_score s ON s.assignment_id = k.assignment_id
+            WHERE k.keep = 1
+            GROUP BY k.bid_id, s.criterion_id
         """
         top = top_criterion(criteria)
         for record in await connection.execute_query_dict(criterion_sql, params):
@@ -195,7 +231,7 @@ def recompute(*, raw: list[RawScore], criteria: list[CriterionInfo], aggregation
     """The ranking computed in Python from every raw score: [(bid id, panel score)], best first."""
     by_id = {c.id: c for c in criteria}
     totals: dict[int, dict[int, Fraction]] = {}
-    sums: dict[tuple[int, int], list[Fraction]] = {}
+    values_of: dict[tuple[int, int], dict[int, Fraction]] = {}
     for item in raw:
         criterion = by_id.get(item.criterion_id)
         if criterion is None or item.value is None or criterion.max_score <= 0:
@@ -204,18 +240,19 @@ def recompute(*, raw: list[RawScore], criteria: list[CriterionInfo], aggregation
         per_bid = totals.setdefault(item.bid_id, {})
         per_bid[item.assignment_id] = per_bid.get(item.assignment_id, Fraction(0)) + \
             value / criterion.max_score * criterion.weight
-        sums.setdefault((item.bid_id, item.criterion_id), []).append(value)
+        values_of.setdefault((item.bid_id, item.criterion_id), {})[item.assignment_id] = value
     top = top_criterion(criteria)
     results = []
     for bid_id, submitted in bids.items():
-        values = sorted(totals.get(bid_id, {}).values())
-        if not values:
-            score = None
-        elif aggregation == Aggregation.TRIMMED_MEAN and len(values) >= TRIM_MIN_COUNT:
-            score = sum(values[1:-1], Fraction(0)) / (len(values) - 2)
-        else:
-            score = sum(values, Fraction(0)) / len(values)
-        top_values = sums.get((bid_id, top.id), []) if top else []
+        per_review = totals.get(bid_id, {})
+        kept = set(per_review)
+        if aggregation == Aggregation.TRIMMED_MEAN and len(per_review) >= TRIM_MIN_COUNT:
+            highest = min(per_review, key=lambda a: (-per_review[a], a))
+            lowest = min(per_review, key=lambda a: (per_review[a], -a))
+            kept -= {highest, lowest}
+        values = [per_review[a] for a in kept]
+        score = sum(values, Fraction(0)) / len(values) if values else None
+        top_values = [v for a, v in values_of.get((bid_id, top.id), {}).items() if a in kept] if top else []
         top_mean = sum(top_values, Fraction(0)) / len(top_values) if top_values else Fraction(0)
         results.append((bid_id, score, top_mean, len(values), submitted))
 

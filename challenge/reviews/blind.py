@@ -1,19 +1,27 @@
 """Blind review: codes instead of names, neutral file names, documents without their metadata.
 
 Experts of a blind challenge see "申报 A", never the lead organisation, the partners or the
-team. Attachments reach them as "申报A-技术方案-1.pdf", a copy whose document metadata (PDF
-document info and XMP, Office core and app properties, comment and revision authors) is removed.
-The stored original is never modified: the clean copy is a separate blob.
+team. Attachments reach them as "申报A-技术方案-1.pdf", a copy cleaned of what names its authors
+(`files.documents.clean`: PDF, OOXML, images, ZIP archives). The stored original is never
+modified: the clean copy is a separate blob.
 """
 
-import io
+import asyncio
+import hashlib
 import re
 import string
-import zipfile
+import tempfile
+from pathlib import Path
 
-import pikepdf
+import aiofiles
+from tortoise.exceptions import IntegrityError
 
 from challenge.enums import N_
+from challenge.errors import NotFound
+from challenge.files import documents
+from challenge.files.models import Blob
+from challenge.files.storage import CHUNK
+from challenge.reviews.models import SanitisedBlob
 from challenge.web.i18n import _
 
 CATEGORY_LABELS = {
@@ -47,140 +55,67 @@ def neutral_filename(*, code: str, category: str, number: int, filename: str) ->
     return _("申报%(code)s-%(kind)s-%(n)s", code=code, kind=kind, n=number) + f".{extension}"
 
 
-def redact(text: str, names: list[str], replacement: str = "***") -> str:
-    """Remove the given names (organisations, people) from free text; longest names first."""
-    if not text:
-        return text
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        text = text.replace(name, replacement)
-    return text
+# -- clean copies for experts -------------------------------------------------------------------
+
+def can_clean(kind: str) -> bool:
+    return documents.kind_of_extension(kind) in documents.CLEANABLE_KINDS
 
 
-# -- metadata removal --------------------------------------------------------------------------
+async def sanitised_copy(*, storage, blob: Blob, limits: documents.Limits = documents.Limits()) -> Blob:
+    """The blob without what names its authors (`files.documents.clean`), made once and kept as a
+    separate blob; the original is never changed.
 
-def strip_pdf(data: bytes) -> bytes:
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        if "/Info" in pdf.trailer:
-            del pdf.trailer["/Info"]
-        if "/Metadata" in pdf.Root:
-            del pdf.Root["/Metadata"]
-        for page in pdf.pages:
-            if "/Metadata" in page.obj:
-                del page.obj["/Metadata"]
-        if "/PieceInfo" in pdf.Root:
-            del pdf.Root["/PieceInfo"]
-        out = io.BytesIO()
-        pdf.save(out, fix_metadata_version=False, deterministic_id=True)
-        return out.getvalue()
-
-
-CORE_XML = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"></cp:coreProperties>'
-)
-APP_XML = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"></Properties>'
-)
-CUSTOM_XML = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"></Properties>'
-)
-# Authors of comments and tracked changes in the document parts, and the parts that list people.
-_AUTHOR_ATTR = re.compile(rb'\b(w:author|w:initials|w15:author|w15:userId|w15:providerId|author|initials|'
-                          rb'userId|providerId|displayName)="[^"]*"')
-_AUTHOR_ELEMENT = re.compile(rb"<author>[^<]*</author>")
-_PPT_AUTHOR = re.compile(rb'(<p:cmAuthor\b[^>]*?\b)(name|initials)="[^"]*"')
-ANONYMOUS = "匿名".encode()
+    The content streams from storage to a local temporary file, is cleaned there in a worker
+    thread (archives entry by entry, within the same limits as at upload), and streams back to
+    storage, hashed on the way: memory stays flat whatever the size. A kind that cannot be
+    cleaned raises NotFound (experts are shown it is withheld, and uploads on a blind challenge
+    refuse it); so does a file that fails to clean (only a file stored before these checks can).
+    """
+    kind = documents.kind_of_extension(blob.kind)
+    if not can_clean(kind):
+        raise NotFound(_("该文件格式无法去除作者信息，按匿名评审规则不向专家提供"))
+    cached = await SanitisedBlob.get_or_none(original=blob).select_related("sanitised")
+    if cached is not None:
+        return cached.sanitised
+    with tempfile.TemporaryDirectory(prefix="challenge-blind-") as folder:
+        source, target = Path(folder) / f"in.{kind}", Path(folder) / f"out.{kind}"
+        async with aiofiles.open(source, "wb") as handle:
+            async for chunk in storage.read(blob.storage_key):
+                await handle.write(chunk)
+        try:
+            await asyncio.to_thread(documents.clean, source, target, kind, limits=limits)
+        except documents.Refused as refusal:
+            raise NotFound(_("该文件无法去除作者信息，为保护匿名评审不向专家提供：%(reason)s",
+                             reason=refusal.message)) from None
+        copy = await _store(storage, target, blob)
+    try:
+        await SanitisedBlob.create(original=blob, sanitised=copy)
+    except IntegrityError:
+        pass  # made by a concurrent request a moment ago
+    return copy
 
 
-def _anonymise_part(content: bytes) -> bytes:
-    content = _AUTHOR_ATTR.sub(lambda m: m.group(1) + b'="' + ANONYMOUS + b'"', content)
-    content = _AUTHOR_ELEMENT.sub(b"<author>" + ANONYMOUS + b"</author>", content)
-    while True:
-        replaced = _PPT_AUTHOR.sub(lambda m: m.group(1) + m.group(2) + b'="' + ANONYMOUS + b'"', content)
-        if replaced == content:
-            return content
-        content = replaced
-
-
-def strip_ooxml(data: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            name = info.filename
-            if name == "docProps/core.xml":
-                content = CORE_XML.encode()
-            elif name == "docProps/app.xml":
-                content = APP_XML.encode()
-            elif name == "docProps/custom.xml":
-                content = CUSTOM_XML.encode()
-            elif name.endswith(".xml") and name.startswith(("word/", "xl/", "ppt/")):
-                content = _anonymise_part(content)
-            clone = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            clone.compress_type = zipfile.ZIP_DEFLATED
-            clone.external_attr = info.external_attr
-            target.writestr(clone, content)
-    return out.getvalue()
-
-
-def strip_jpeg(data: bytes) -> bytes:
-    """Drop the APP1 (Exif, XMP), APP13 (IPTC) and comment segments of a JPEG."""
-    if data[:2] != b"\xff\xd8":
-        return data
-    out = bytearray(data[:2])
-    i = 2
-    while i + 4 <= len(data) and data[i] == 0xFF:
-        marker = data[i + 1]
-        if marker == 0xDA:  # start of scan: the rest is image data
-            break
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        segment = data[i:i + 2 + length]
-        if marker not in (0xE1, 0xED, 0xFE):
-            out += segment
-        i += 2 + length
-    out += data[i:]
-    return bytes(out)
-
-
-_PNG_TEXT_CHUNKS = {b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"}
-
-
-def strip_png(data: bytes) -> bytes:
-    """Drop a PNG's text, Exif and time chunks."""
-    signature = b"\x89PNG\r\n\x1a\n"
-    if not data.startswith(signature):
-        return data
-    out = bytearray(signature)
-    i = len(signature)
-    while i + 8 <= len(data):
-        length = int.from_bytes(data[i:i + 4], "big")
-        kind = data[i + 4:i + 8]
-        chunk = data[i:i + 12 + length]
-        if kind not in _PNG_TEXT_CHUNKS:
-            out += chunk
-        i += 12 + length
-    return bytes(out)
-
-
-OOXML_KINDS = {"docx", "xlsx", "pptx"}
-SANITISABLE_KINDS = {"pdf", "jpg", "png"} | OOXML_KINDS
-
-
-def strip_metadata(kind: str, data: bytes) -> bytes:
-    """A copy of the document without its metadata. Kinds without a cleaner are returned as they are."""
-    if kind == "pdf":
-        return strip_pdf(data)
-    if kind in OOXML_KINDS:
-        return strip_ooxml(data)
-    if kind == "jpg":
-        return strip_jpeg(data)
-    if kind == "png":
-        return strip_png(data)
-    return data
+async def _store(storage, path: Path, original: Blob) -> Blob:
+    digest, size = hashlib.sha256(), 0
+    writer = await storage.writer()
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            while chunk := await handle.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                await writer.write(chunk)
+    except BaseException:
+        await writer.abort()
+        raise
+    sha256 = digest.hexdigest()
+    existing = await Blob.get_or_none(sha256=sha256)
+    if existing is not None:
+        await writer.abort()
+        return existing
+    key = await writer.commit()
+    try:
+        return await Blob.create(sha256=sha256, size=size, kind=original.kind, content_type=original.content_type,
+                                 storage_key=key)
+    except IntegrityError:
+        await storage.delete(key)
+        return await Blob.get(sha256=sha256)

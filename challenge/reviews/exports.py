@@ -6,6 +6,7 @@ experts by number, and nothing of a bid's parties is written.
 
 from challenge.bids.models import Bid
 from challenge.reviews import blind, queries, services
+from challenge.reviews.aggregation import to_2dp
 from challenge.reviews.models import ACTIVE_ASSIGNMENT_STATES, Assignment, AssignmentStatus, Panel, Score
 from challenge.web.exports import export_response
 from challenge.web.i18n import gettext as _
@@ -15,10 +16,15 @@ def _fmt(fmt: str) -> str:
     return "xlsx" if fmt == "xlsx" else "csv"
 
 
-async def ranking_export(*, panel: Panel, fmt: str, show_names: bool):
+async def ranking_export(*, panel: Panel, fmt: str, show_names: bool, hidden: frozenset[int] = frozenset()):
+    """`hidden`: bids the reader is conflicted with, left out (the others numbered among themselves)."""
     challenge = panel.challenge
     criteria = await services.criteria_info(challenge.id)
     ranked = await services.ranking(panel=panel, aggregation_rule=challenge.aggregation, criteria=criteria)
+    if hidden:
+        ranked = [row for row in ranked if row.bid_id not in hidden]
+        for position, row in enumerate(ranked, start=1):
+            row.rank = position
     codes = await queries.panel_codes(panel.id)
     bids = {}
     if show_names:
@@ -26,7 +32,8 @@ async def ranking_export(*, panel: Panel, fmt: str, show_names: bool):
     header = [_("排名"), _("申报代码")]
     if show_names:
         header += [_("申报编号"), _("牵头单位"), _("申报名称")]
-    header += [_("专家组得分"), _("计分方式"), _("有效评分数"), _("标准差"), _("离散度提示")]
+    header += [_("专家组得分"), _("计分方式"), _("有效评分数"), _("未去分平均"), _("去掉的最高分"), _("去掉的最低分"),
+               _("标准差"), _("离散度提示")]
     header += [f"{c.name}（{_('权重')}{c.weight}%，{_('满分')}{c.max_score}）" for c in criteria]
 
     def rows():
@@ -39,6 +46,9 @@ async def ranking_export(*, panel: Panel, fmt: str, show_names: bool):
                 row.score_display if row.score_display is not None else "",
                 _("去掉最高最低分后平均") if row.trimmed else _("算术平均"),
                 row.count,
+                row.untrimmed_display if row.untrimmed_display is not None else "",
+                to_2dp(row.dropped_high[1]) if row.dropped_high else "",
+                to_2dp(row.dropped_low[1]) if row.dropped_low else "",
                 row.stdev_display if row.stdev_display is not None else "",
                 _("分歧较大") if row.flagged else "",
             ]

@@ -68,6 +68,17 @@ def parse_scores(form: Form, criteria) -> tuple[dict[int, Decimal | None], dict[
     return values, comments, opinion, submit
 
 
+def _deputy(form: Form, expert_ids: list[int], members: list[int], chair) -> int | None:
+    deputy = form.choice("deputy", expert_ids, required=False)
+    if deputy is None:
+        return None
+    if members and int(deputy) not in members:
+        form.error("deputy", _("副组长须是专家组成员"))
+    elif chair is not None and int(deputy) == int(chair):
+        form.error("deputy", _("副组长不能由组长兼任"))
+    return int(deputy)
+
+
 def parse_panel(form: Form, expert_ids: list[int], stage_ids: list[int]) -> dict:
     members = [int(v) for v in form.choices("members", expert_ids, required=True)]
     chair = form.choice("chair", expert_ids)
@@ -78,6 +89,7 @@ def parse_panel(form: Form, expert_ids: list[int], stage_ids: list[int]) -> dict
         "stage_id": form.choice("stage", stage_ids, required=False),
         "member_ids": members,
         "chair_id": int(chair) if chair is not None else None,
+        "deputy_id": _deputy(form, expert_ids, members, chair),
         "due_at": form.datetime_local("due_at"),
         "dispersion_threshold": form.decimal("dispersion_threshold", required=True, min_value=0, max_value=100,
                                              places=2),
@@ -89,4 +101,5 @@ def parse_members(form: Form, expert_ids: list[int]) -> dict:
     chair = form.choice("chair", expert_ids)
     if chair is not None and members and int(chair) not in members:
         form.error("chair", _("组长须是专家组成员"))
-    return {"member_ids": members, "chair_id": int(chair) if chair is not None else None}
+    return {"member_ids": members, "chair_id": int(chair) if chair is not None else None,
+            "deputy_id": _deputy(form, expert_ids, members, chair)}

@@ -149,6 +149,8 @@ class PanelMember(Model):
     panel = fields.ForeignKeyField("models.Panel", related_name="members", on_delete=fields.CASCADE)
     expert = fields.ForeignKeyField("models.User", related_name="panel_memberships", on_delete=fields.CASCADE)
     is_chair = fields.BooleanField(default=False)
+    # The deputy chair (副组长) acts instead of the chair on the bids the chair is conflicted with.
+    is_deputy = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

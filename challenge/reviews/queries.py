@@ -18,10 +18,11 @@ from challenge.bids.models import (
     Milestone,
     TeamMember,
 )
+from challenge.bids.names import Names
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
-from challenge.reviews.models import AssignmentStatus, PanelBid
+from challenge.reviews.models import Assignment, AssignmentStatus, PanelBid
 
 BID_OWNER = ATTACHMENT_OWNER
 
@@ -34,6 +35,7 @@ class FileView:
     kind: str
     category: str
     blob_id: int
+    withheld: bool = False  # blind review, and a kind the platform cannot clean: not given to experts
 
 
 @dataclass
@@ -94,29 +96,40 @@ async def review_content(bid: Bid) -> tuple[int | None, dict]:
     return version, content
 
 
-async def party_names(bid: Bid, content: dict | None = None) -> list[str]:
-    """Every organisation and person name of a bid (now and as submitted): what blind pages never show."""
+async def party_names(bid: Bid, content: dict | None = None) -> Names:
+    """Every organisation and person of a bid (now and as submitted), with their short forms and
+    pinyin (`bids.names`), and its credit codes and addresses: what blind pages never show."""
     lead = await bid.lead_org
-    names = [lead.name, lead.credit_code or ""]
+    organisations, people, others = [lead.name], [], [lead.credit_code or ""]
     for partner in await BidPartner.filter(bid=bid).select_related("organisation"):
-        names += [partner.name, partner.credit_code or ""]
+        organisations.append(partner.name)
+        others.append(partner.credit_code or "")
         if partner.organisation is not None:
-            names.append(partner.organisation.name)
+            organisations.append(partner.organisation.name)
     for member in await TeamMember.filter(bid=bid).select_related("user"):
-        names += [member.name, member.organisation_name, member.email, member.contact]
+        people.append(member.name)
+        organisations.append(member.organisation_name)
+        others += [member.email, member.contact]
         if member.user is not None:
-            names += [member.user.name, member.user.email]
+            people.append(member.user.name)
+            others.append(member.user.email)
     if bid.created_by_id:
         creator = await bid.created_by
         if creator is not None:
-            names += [creator.name, creator.email]
+            people.append(creator.name)
+            others.append(creator.email)
     if content:
-        names += [content.get("lead", {}).get("name", ""), content.get("lead", {}).get("credit_code") or ""]
+        organisations.append(content.get("lead", {}).get("name", ""))
+        others.append(content.get("lead", {}).get("credit_code") or "")
         for partner in content.get("partners", []):
-            names += [partner.get("name", ""), partner.get("credit_code") or ""]
+            organisations.append(partner.get("name", ""))
+            others.append(partner.get("credit_code") or "")
         for member in content.get("members", []):
-            names += [member.get(key) or "" for key in ("name", "organisation_name", "contact", "email")]
-    return [n for n in names if n]
+            people.append(member.get("name") or "")
+            organisations.append(member.get("organisation_name") or "")
+            others += [member.get("contact") or "", member.get("email") or ""]
+    return Names.of(organisations=[o for o in organisations if o], people=[p for p in people if p],
+                    others=[o for o in others if o])
 
 
 def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
@@ -127,19 +140,20 @@ def file_list(content: dict, *, code: str, is_blind: bool) -> list[FileView]:
         filename = item.get("filename", "")
         name = (blind.neutral_filename(code=code, category=category, number=counters[category], filename=filename)
                 if is_blind else filename)
-        files.append(FileView(number=number, name=name, size=int(item.get("size") or 0),
-                              kind=filename.rsplit(".", 1)[-1].lower() if "." in filename else "",
-                              category=category, blob_id=int(item["blob_id"])))
+        kind = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        files.append(FileView(number=number, name=name, size=int(item.get("size") or 0), kind=kind,
+                              category=category, blob_id=int(item["blob_id"]),
+                              withheld=is_blind and not blind.can_clean(kind)))
     return files
 
 
 async def bid_view(*, bid: Bid, code: str, is_blind: bool) -> BidView:
     version, content = await review_content(bid)
-    names = await party_names(bid, content) if is_blind else []
+    names = await party_names(bid, content) if is_blind else None
 
     def clean(text) -> str:
         text = text or ""
-        return blind.redact(text, names) if is_blind else text
+        return names.mask(text) if is_blind else text
 
     view = BidView(
         bid_id=bid.id, code=code, label=blind.label(code), blind=is_blind, version=version,
@@ -167,15 +181,15 @@ def _placeholder(connection, index: int) -> str:
     return f"${index}" if connection.capabilities.dialect == "postgres" else "?"
 
 
-async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo],
-                            bid_id: int | None = None) -> dict[int, Decimal]:
-    """assignment id -> the expert's weighted total (0..100), for submitted reviews, in one query."""
+async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo], bid_id: int | None = None,
+                            status: AssignmentStatus = AssignmentStatus.SUBMITTED) -> dict[int, Decimal]:
+    """assignment id -> the expert's weighted total (0..100), for reviews in `status`, in one query."""
     m, factors = scale(criteria)
     if not factors:
         return {}
     connection = connections.get("default")
     case = " ".join(f"WHEN {int(cid)} THEN {int(factor)}" for cid, factor in factors.items())
-    params = [panel_id, AssignmentStatus.SUBMITTED.value]
+    params = [panel_id, status.value]
     extra = ""
     if bid_id is not None:
         params.append(bid_id)
@@ -193,3 +207,16 @@ async def assignment_totals(*, panel_id: int, criteria: list[CriterionInfo],
 
 async def panel_codes(panel_id: int) -> dict[int, str]:
     return dict(await PanelBid.filter(panel_id=panel_id).values_list("bid_id", "code"))
+
+
+async def withdrawn_reviews(*, panel_id: int, criteria: list[CriterionInfo],
+                            hidden: frozenset[int] = frozenset()) -> list[dict]:
+    """Submitted reviews revoked afterwards (a conflict found later): the expert, the total that no
+    longer counts, when and why (the assignment keeps its scores and the reason), in two queries."""
+    items = await Assignment.filter(panel_id=panel_id, status=AssignmentStatus.REVOKED,
+                                    submitted_at__isnull=False).exclude(bid_id__in=list(hidden)).select_related(
+        "expert").order_by("bid_id", "id")
+    if not items:
+        return []
+    totals = await assignment_totals(panel_id=panel_id, criteria=criteria, status=AssignmentStatus.REVOKED)
+    return [{"assignment": item, "total": totals.get(item.id)} for item in items]

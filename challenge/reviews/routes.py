@@ -13,7 +13,8 @@ from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriter
 from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import download_response
-from challenge.reviews import aggregation, blind, exports, forms, permissions, queries, services
+from challenge.files.uploads import limits_of
+from challenge.reviews import aggregation, blind, chairing, exports, forms, permissions, queries, services
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -65,7 +66,8 @@ async def tasks(request: Request):
     if items:
         codes = {(pb.panel_id, pb.bid_id): pb.code for pb in await PanelBid.filter(
             panel_id__in=list({a.panel_id for a in items}))}
-    chair_panels = set(await PanelMember.filter(expert=user, is_chair=True).values_list("panel_id", flat=True))
+    chair_panels = set(await PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert=user).values_list(
+        "panel_id", flat=True))
     groups: dict[int, dict] = {}
     for item in items:
         group = groups.setdefault(item.panel_id, {"panel": item.panel, "items": [], "done": 0})
@@ -276,39 +278,55 @@ async def download(request: Request):
         raise HTTPException(404)
     item = files[number - 1]
     blob = await Blob.get_or_none(id=item.blob_id)
-    if blob is None:
+    if blob is None or item.withheld:
         raise HTTPException(404)
     storage = request.app.state.storage
     if is_blind:
-        blob = await services.sanitised_copy(storage=storage, blob=blob)
+        blob = await blind.sanitised_copy(storage=storage, blob=blob, limits=limits_of(request))
     return download_response(storage, blob, item.name)
 
 
 # -- the chair ---------------------------------------------------------------------------------
 
-async def _chair_panel(request: Request, user) -> Panel:
+async def _chair_panel(request: Request, user) -> tuple[Panel, chairing.Chairing]:
+    """The panel the chair (or the deputy chair) leads, with who may see and act on which bid."""
     panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage")
-    if panel is None or not permissions.is_chair(user, await services.chair_id_of(panel)):
+    if panel is None:
         raise HTTPException(404)
-    return panel
+    roles = await chairing.chairing_of(panel)
+    if not roles.leads(user):
+        raise HTTPException(404)
+    return panel, roles
 
 
-async def _ranking_context(panel: Panel, *, show_names: bool) -> dict:
+async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[int] = frozenset()) -> dict:
+    """The ranking as one viewer may see it: the bids in `hidden` (he is conflicted with them)
+    are left out entirely, and the others are numbered among themselves."""
     criteria_rows = await _criteria(panel.challenge_id)
     criteria = [aggregation.CriterionInfo(id=c.id, name=c.name, weight=c.weight, max_score=c.max_score,
                                           position=c.position) for c in criteria_rows]
     ranked = await services.ranking(panel=panel, aggregation_rule=panel.challenge.aggregation, criteria=criteria)
+    if hidden:
+        ranked = [row for row in ranked if row.bid_id not in hidden]
+        for position, row in enumerate(ranked, start=1):
+            row.rank = position
     entries = await PanelBid.filter(panel=panel).select_related("bid", "bid__lead_org") if show_names else \
         await PanelBid.filter(panel=panel)
-    by_bid = {e.bid_id: e for e in entries}
+    by_bid = {e.bid_id: e for e in entries if e.bid_id not in hidden}
     opinion = await ReviewOpinion.get_or_none(panel=panel).select_related("recorded_by")
     recommended = set()
     if opinion is not None:
         recommended = set(await opinion.recommended.all().values_list("id", flat=True))
     counts = dict(await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES)).group_by(
         "bid_id").annotate(n=Count("id")).values_list("bid_id", "n"))
-    stage_results = {r.bid_id: r for r in await StageResult.filter(panel=panel)}
+    stage_results = {r.bid_id: r for r in await StageResult.filter(panel=panel) if r.bid_id not in hidden}
+    recommended -= hidden
+    withdrawn = await queries.withdrawn_reviews(panel_id=panel.id, criteria=criteria, hidden=hidden)
+    withdrawn_counts: dict[int, int] = {}
+    for item in withdrawn:
+        withdrawn_counts[item["assignment"].bid_id] = withdrawn_counts.get(item["assignment"].bid_id, 0) + 1
     return {
+        "withdrawn": withdrawn, "withdrawn_counts": withdrawn_counts, "to_2dp": aggregation.to_2dp,
         "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
         "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
         "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,
@@ -317,52 +335,63 @@ async def _ranking_context(panel: Panel, *, show_names: bool) -> dict:
     }
 
 
-async def _chair_context(panel: Panel, form: Form | None = None) -> dict:
-    context = await _ranking_context(panel, show_names=not panel.challenge.blind_review)
+async def _chair_context(panel: Panel, user, roles: chairing.Chairing, form: Form | None = None) -> dict:
+    hidden = roles.hidden_from(user.id)
+    context = await _ranking_context(panel, show_names=not panel.challenge.blind_review, hidden=hidden)
     items = await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES | {
-        AssignmentStatus.DECLINED})).select_related("expert").order_by("bid_id", "id")
+        AssignmentStatus.DECLINED})).exclude(bid_id__in=list(hidden)).select_related("expert").order_by("bid_id", "id")
     totals = await queries.assignment_totals(panel_id=panel.id, criteria=context["criteria"])
     per_bid: dict[int, list] = {}
     for item in items:
         per_bid.setdefault(item.bid_id, []).append({"assignment": item, "total": totals.get(item.id)})
+    opinion = context["opinion"]
     if form is None:
-        form = Form({"text": context["opinion"].text if context["opinion"] else ""})
+        form = Form({"text": opinion.text if opinion and roles.may_record_opinion(user) else ""})
     context.update({
         "per_bid": per_bid, "form": form, "outstanding": await services.outstanding_count(panel),
         "can_reopen": panel.status != PanelStatus.CONCLUDED,
+        "actable": {bid_id for bid_id in context["entries"] if roles.may_act_on(user, bid_id)},
+        "hidden_count": len(hidden), "is_deputy": user.id == roles.deputy_id,
+        "may_record_opinion": roles.may_record_opinion(user),
+        # Another's opinion covers bids this viewer may not see: he sees that it exists, not its text.
+        "opinion_hidden": bool(hidden),
     })
     return context
 
 
 async def chair_page(request: Request):
     user = require_role(request, Role.EXPERT)
-    panel = await _chair_panel(request, user)
-    return render(request, "reviews/chair.html", await _chair_context(panel))
+    panel, roles = await _chair_panel(request, user)
+    return render(request, "reviews/chair.html", await _chair_context(panel, user, roles))
 
 
 async def reopen(request: Request):
     user = require_role(request, Role.EXPERT)
-    panel = await _chair_panel(request, user)
+    panel, roles = await _chair_panel(request, user)
     assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
-    if assignment is None:
+    if assignment is None or assignment.bid_id in roles.hidden_from(user.id):
         raise HTTPException(404)
+    await _post_reopen(request, assignment, user)
+    return redirect(f"/review/panels/{panel.id}")
+
+
+async def _post_reopen(request: Request, assignment: Assignment, user) -> None:
+    """Return a submitted review to its expert with the posted reason; the outcome is flashed."""
     form = Form(await read_form(request))
     reason = form.text("reason", required=True, max_length=500)
     if not form.is_valid:
         flash(request, _("请说明退回的原因"), "error")
-        return redirect(f"/review/panels/{panel.id}")
+        return
     try:
         await services.reopen_assignment(assignment=assignment, actor=user, reason=reason)
     except DomainError as error:
         flash(request, error.message, "error")
     else:
         flash(request, _("评分已退回给专家修改"))
-    return redirect(f"/review/panels/{panel.id}")
 
 
-async def opinion(request: Request):
-    user = require_role(request, Role.EXPERT)
-    panel = await _chair_panel(request, user)
+async def _post_opinion(request: Request, panel: Panel, user) -> tuple[Form, list[int]]:
+    """Parse the opinion form and record it; the form comes back valid when it was recorded."""
     form = Form(await read_form(request))
     text = form.text("text", required=True, max_length=5000)
     recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
@@ -373,18 +402,28 @@ async def opinion(request: Request):
             form.add_errors(error.errors or {"text": error.message})
         else:
             flash(request, _("专家组意见已记录"))
-            return redirect(f"/review/panels/{panel.id}")
-    context = await _chair_context(panel, form)
+    return form, recommended
+
+
+async def opinion(request: Request):
+    user = require_role(request, Role.EXPERT)
+    panel, roles = await _chair_panel(request, user)
+    if not roles.may_record_opinion(user):
+        raise HTTPException(403, _("组长与本组部分申报存在利益冲突，专家组意见由副组长或项目管理办公室形成"))
+    form, recommended = await _post_opinion(request, panel, user)
+    if form.is_valid:
+        return redirect(f"/review/panels/{panel.id}")
+    context = await _chair_context(panel, user, roles, form)
     context["recommended"] = set(recommended)
     return render(request, "reviews/chair.html", context, status_code=400)
 
 
 async def chair_export(request: Request):
     user = require_role(request, Role.EXPERT)
-    panel = await _chair_panel(request, user)
+    panel, roles = await _chair_panel(request, user)
     fmt = request.path_params["fmt"]
-    # Blind-safe: codes only, whatever the challenge.
-    return await exports.ranking_export(panel=panel, fmt=fmt, show_names=False)
+    # Blind-safe: codes only, whatever the challenge; nothing of a bid the viewer is conflicted with.
+    return await exports.ranking_export(panel=panel, fmt=fmt, show_names=False, hidden=roles.hidden_from(user.id))
 
 
 # == organisers ================================================================================
@@ -493,6 +532,7 @@ async def panel_new(request: Request):
                 return redirect(f"/review/manage/panels/{panel.id}")
     return render(request, "reviews/panel_new.html", {
         "form": form, "challenge": challenge, "stages": [(s.id, s.name) for s in stages], "pool": pool,
+        "deputies": [(row["user"].id, row["user"].name) for row in pool],
         "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
     }, status_code=form.status_code)
 
@@ -520,6 +560,8 @@ async def panel_page(request: Request):
         "panel": panel, "challenge": panel.challenge, "rows": rows, "pool": pool, "bids_count": bids_count,
         "member_ids": [m.expert_id for m in members],
         "chair_id": next((m.expert_id for m in members if m.is_chair), None),
+        "deputy_id": next((m.expert_id for m in members if m.is_deputy), None),
+        "deputies": [(row["user"].id, row["user"].name) for row in pool],
         "proposed": sum(c.get("proposed", 0) for c in progress.values()),
         "statuses": list(AssignmentStatus), "form": Form(), "late": services.is_late(panel), "now": now_utc(),
         "can_edit_members": permissions.can_edit_members(panel), "can_assign": permissions.can_assign(panel),
@@ -658,12 +700,55 @@ async def remind(request: Request):
     return redirect(f"/review/manage/panels/{panel.id}")
 
 
-async def ranking_page(request: Request):
-    require_organiser(request)
-    panel = await _managed_panel(request)
+async def _manage_ranking_context(panel: Panel, user, form: Form | None = None) -> dict:
+    """The organiser's ranking, with what he does instead of a conflicted chair: reopening the
+    reviews of the bids the chair is conflicted with, and the opinion when neither the chair
+    nor the deputy may record it."""
+    roles = await chairing.chairing_of(panel)
     context = await _ranking_context(panel, show_names=True)
-    context["outstanding"] = await services.outstanding_count(panel)
-    return render(request, "reviews/ranking.html", context)
+    chair_hidden = roles.hidden_from(roles.chair_id)
+    covered = await Assignment.filter(panel=panel, status=AssignmentStatus.SUBMITTED,
+                                      bid_id__in=list(chair_hidden)).select_related("expert").order_by("bid_id", "id")
+    opinion = context["opinion"]
+    context.update({
+        "outstanding": await services.outstanding_count(panel), "roles": roles,
+        "chair_hidden": chair_hidden, "covered": covered,
+        "can_reopen": panel.status != PanelStatus.CONCLUDED,
+        "may_record_opinion": roles.may_record_opinion(user, organiser=True),
+        "form": form or Form({"text": opinion.text if opinion else ""}),
+    })
+    return context
+
+
+async def ranking_page(request: Request):
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    return render(request, "reviews/ranking.html", await _manage_ranking_context(panel, user))
+
+
+async def manage_reopen(request: Request):
+    """The organiser returns a review of a bid the chair is conflicted with."""
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    assignment = await Assignment.get_or_none(id=_int(request, "assignment_id"), panel=panel)
+    if assignment is None:
+        raise HTTPException(404)
+    await _post_reopen(request, assignment, user)
+    return redirect(f"/review/manage/panels/{panel.id}/ranking")
+
+
+async def manage_opinion(request: Request):
+    """The organiser records the panel's opinion when neither the chair nor the deputy may."""
+    user = require_organiser(request)
+    panel = await _managed_panel(request)
+    if not (await chairing.chairing_of(panel)).may_record_opinion(user, organiser=True):
+        raise HTTPException(403, _("专家组意见由组长（或副组长）形成"))
+    form, recommended = await _post_opinion(request, panel, user)
+    if form.is_valid:
+        return redirect(f"/review/manage/panels/{panel.id}/ranking")
+    context = await _manage_ranking_context(panel, user, form)
+    context["recommended"] = set(recommended)
+    return render(request, "reviews/ranking.html", context, status_code=400)
 
 
 async def manage_export(request: Request):
@@ -702,5 +787,8 @@ routes = [
     Route("/manage/panels/{panel_id:int}/remind", remind, methods=["POST"], name="remind"),
     Route("/manage/panels/{panel_id:int}/ranking", ranking_page, name="ranking"),
     Route("/manage/panels/{panel_id:int}/export/{kind:str}.{fmt:str}", manage_export, name="export"),
+    Route("/manage/panels/{panel_id:int}/reopen/{assignment_id:int}", manage_reopen, methods=["POST"],
+          name="manage_reopen"),
+    Route("/manage/panels/{panel_id:int}/opinion", manage_opinion, methods=["POST"], name="manage_opinion"),
     Route("/manage/assignments/{assignment_id:int}/remove", remove, methods=["POST"], name="remove"),
 ]

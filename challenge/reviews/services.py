@@ -5,7 +5,6 @@ Two functions write statuses: `set_assignment_status` (assignments) and `set_pan
 challenge's bids are "申报 A/B/C…" everywhere an expert looks, e-mails included.
 """
 
-import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
@@ -23,10 +22,9 @@ from challenge.bids.models import Bid, BidStatus
 from challenge.catalog.models import Domain
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
 from challenge.challenges.services import set_challenge_status
-from challenge.files.models import Blob
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
-from challenge.reviews import aggregation, assignment as assigning, blind
+from challenge.reviews import aggregation, assignment as assigning, blind, chairing, queries
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -44,7 +42,6 @@ from challenge.reviews.models import (
     PanelMember,
     PanelStatus,
     ReviewOpinion,
-    SanitisedBlob,
     Score,
     StageOutcome,
     StageResult,
@@ -76,12 +73,15 @@ def _join(reasons: list[str]) -> str:
 # -- status writers -----------------------------------------------------------------------------
 
 async def set_assignment_status(*, assignment: Assignment, status: AssignmentStatus, actor: User | None,
-                                reason: str = "", action: str = "") -> Assignment:
+                                reason: str = "", action: str = "", scores: dict[int, str | None] | None = None
+                                ) -> Assignment:
     """The only writer of `Assignment.status`.
 
-    Side effects: the audit entry `review.<action or status>` in the caller's transaction;
-    `reason` kept on the assignment when given; `submitted_at` set on SUBMITTED. Notifications
-    are the caller's business (their wording depends on the event).
+    Side effects: the audit entry `review.<action or status>` in the caller's transaction, with
+    the score values (criterion id -> value) when given (submission, reopening), so that a score
+    changed outside the app is found (`reviews.integrity`); `reason` kept on the assignment when
+    given; `submitted_at` set on SUBMITTED. Notifications are the caller's business (their
+    wording depends on the event).
     """
     before = {"status": assignment.status.value, "reason": assignment.reason}
     assignment.status = status
@@ -90,13 +90,16 @@ async def set_assignment_status(*, assignment: Assignment, status: AssignmentSta
     if status == AssignmentStatus.SUBMITTED:
         assignment.submitted_at = now_utc()
     await assignment.save(update_fields=["status", "reason", "submitted_at", "reopen_count", "updated_at"])
+    after = {"status": status.value, "bid_id": assignment.bid_id, "expert_id": assignment.expert_id,
+             "panel_id": assignment.panel_id}
+    if scores is not None:
+        after["scores"] = {str(criterion_id): value for criterion_id, value in sorted(scores.items())}
     await record(
         actor=actor,
         action=f"review.{action or status.value}",
         obj=assignment,
         before=before,
-        after={"status": status.value, "bid_id": assignment.bid_id, "expert_id": assignment.expert_id,
-               "panel_id": assignment.panel_id},
+        after=after,
         note=reason,
     )
     return assignment
@@ -277,9 +280,12 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                     continue
                 reason = _("利益冲突：%(reasons)s", reasons=_join(reasons))
                 was_proposed = item.status == AssignmentStatus.PROPOSED
+                was_submitted = item.status == AssignmentStatus.SUBMITTED
                 await set_assignment_status(assignment=item, status=AssignmentStatus.REVOKED, actor=actor,
                                             reason=reason, action="conflict_revoke")
                 revoked.append(item)
+                if was_submitted:
+                    await _notify_withdrawn(item, reasons)
                 panel = item.panel
                 if panel.created_by is not None:
                     await notify(
@@ -298,6 +304,31 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                         link="/review/",
                     )
     return revoked
+
+
+async def _notify_withdrawn(item: Assignment, reasons: list[str]) -> None:
+    """A submitted score no longer counts: the chair (the deputy, for a bid the chair may not see)
+    and the organiser who formed the panel are told which score, why, and that the ranking moved."""
+    panel = item.panel
+    entry = await PanelBid.get(panel_id=panel.id, bid_id=item.bid_id)
+    totals = await queries.assignment_totals(panel_id=panel.id, criteria=await criteria_info(panel.challenge_id),
+                                             bid_id=item.bid_id, status=AssignmentStatus.REVOKED)
+    total = totals.get(item.id)
+    roles = await chairing.chairing_of(panel)
+    leader = roles.deputy_id if item.bid_id in roles.hidden_from(roles.chair_id) else roles.chair_id
+    recipients = {u.id: u for u in [await User.get_or_none(id=leader) if leader else None, panel.created_by] if u}
+    for user in recipients.values():
+        link = (f"/review/manage/panels/{panel.id}/ranking#withdrawn" if user.id == panel.created_by_id
+                else f"/review/panels/{panel.id}#withdrawn")
+        await notify(
+            user=user,
+            subject=lambda: _("已提交的评分被撤回，排名可能变化：%(panel)s", panel=panel.name),
+            body=lambda: _("专家 %(expert)s 对%(code)s已提交的评分（加权总分 %(total)s）因利益冲突撤回：%(reasons)s。"
+                           "该评分不再计入专家组得分，排名可能已变化；排名页“已撤回的评分”列出每一项撤回。",
+                           expert=item.expert.name, code=blind.label(entry.code),
+                           total=total if total is not None else "—", reasons=_join(reasons)),
+            link=link,
+        )
 
 
 async def recheck_conflicts(*, bid, actor: User | None = None) -> list:
@@ -337,7 +368,8 @@ def panel_bid_states(stage: Stage | None) -> list[BidStatus]:
 
 
 async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, member_ids: list[int],
-                       chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User) -> Panel:
+                       chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User,
+                       deputy_id: int | None = None) -> Panel:
     if not can_form_panel(challenge, stage):
         raise InvalidTransition(_("榜单当前状态为“%(status)s”，不能组建评审专家组（申报截止后方可评审）",
                                   status=challenge.shown_status(now_utc()).label))
@@ -352,12 +384,17 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
         raise DomainError(_("所选专家无效"), field="members")
     if chair_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定组长"), field="chair")
+    if deputy_id is not None and deputy_id not in {e.id for e in experts}:
+        raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
     bids = await Bid.filter(challenge=challenge, status__in=panel_bid_states(stage)).order_by("id")
+    await chairing.check_cover(challenge_id=challenge.id, bid_ids=[b.id for b in bids], chair_id=chair_id,
+                               deputy_id=deputy_id, names={e.id: e.name for e in experts})
     async with in_transaction():
         panel = await Panel.create(challenge=challenge, stage=stage, name=name, due_at=due_at,
                                    dispersion_threshold=dispersion_threshold, created_by=actor)
         for expert in experts:
-            await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id)
+            await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id,
+                                     is_deputy=expert.id == deputy_id)
         order = list(range(len(bids)))
         secrets.SystemRandom().shuffle(order)
         await PanelBid.bulk_create([
@@ -366,7 +403,8 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
         ])
         await record(actor=actor, action="panel.create", obj=panel,
                      after={"challenge_id": challenge.id, "stage_id": stage.id if stage else None,
-                            "members": sorted(e.id for e in experts), "chair": chair_id, "bids": len(bids)})
+                            "members": sorted(e.id for e in experts), "chair": chair_id, "deputy": deputy_id,
+                            "bids": len(bids)})
         if stage is None:
             await _open_review(challenge=challenge, actor=actor)
     return panel
@@ -397,32 +435,40 @@ async def sync_panel_bids(*, panel: Panel) -> int:
     return len(missing)
 
 
-async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int | None, actor: User) -> None:
+async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int | None, actor: User,
+                         deputy_id: int | None = None) -> None:
     experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
     if not experts or len(experts) != len(set(member_ids)):
         raise DomainError(_("请至少选择一名有效的专家"), field="members")
     if chair_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定组长"), field="chair")
+    if deputy_id is not None and deputy_id not in {e.id for e in experts}:
+        raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
+    await chairing.check_cover(
+        challenge_id=panel.challenge_id, bid_ids=list(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)),
+        chair_id=chair_id, deputy_id=deputy_id, names={e.id: e.name for e in experts})
     keep = {e.id for e in experts}
     busy = await Assignment.filter(panel=panel, status__in=list(LIVE_ASSIGNMENT_STATES)).exclude(
         expert_id__in=list(keep)).values_list("expert_id", flat=True)
     if busy:
         raise DomainError(_("已确认评审任务的专家不能移出专家组，请先撤销其评审任务"), field="members")
     current = {m.expert_id: m for m in await PanelMember.filter(panel=panel)}
-    before = {"members": sorted(current), "chair": next((m.expert_id for m in current.values() if m.is_chair), None)}
+    before = {"members": sorted(current), "chair": next((m.expert_id for m in current.values() if m.is_chair), None),
+              "deputy": next((m.expert_id for m in current.values() if m.is_deputy), None)}
     async with in_transaction():
         await PanelMember.filter(panel=panel).exclude(expert_id__in=list(keep)).delete()
         await Assignment.filter(panel=panel, status=AssignmentStatus.PROPOSED).exclude(
             expert_id__in=list(keep)).delete()
         for expert in experts:
             member = current.get(expert.id)
+            roles = {"is_chair": expert.id == chair_id, "is_deputy": expert.id == deputy_id}
             if member is None:
-                await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id)
-            elif member.is_chair != (expert.id == chair_id):
-                member.is_chair = expert.id == chair_id
-                await member.save(update_fields=["is_chair"])
+                await PanelMember.create(panel=panel, expert=expert, **roles)
+            elif (member.is_chair, member.is_deputy) != (roles["is_chair"], roles["is_deputy"]):
+                member.update_from_dict(roles)
+                await member.save(update_fields=["is_chair", "is_deputy"])
         await record(actor=actor, action="panel.members", obj=panel, before=before,
-                     after={"members": sorted(keep), "chair": chair_id})
+                     after={"members": sorted(keep), "chair": chair_id, "deputy": deputy_id})
 
 
 async def panel_member_ids(panel: Panel) -> list[int]:
@@ -688,12 +734,23 @@ async def save_scores(*, assignment: Assignment, criteria: list[RubricCriterion]
         await assignment.save(update_fields=["opinion", "updated_at"])
         if submit:
             await set_assignment_status(assignment=assignment, status=AssignmentStatus.SUBMITTED, actor=actor,
-                                        action="submit")
+                                        action="submit", scores=await score_values(assignment.id))
             await _notify_if_panel_done(assignment.panel_id)
         elif assignment.status == AssignmentStatus.ASSIGNED:
             await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
                                         action="start")
     return assignment
+
+
+def score_text(value: Decimal | None) -> str | None:
+    """A score as the audit log keeps it: two decimals, or None when not given."""
+    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+async def score_values(assignment_id: int) -> dict[int, str | None]:
+    """criterion id -> score text, as saved for the assignment."""
+    return {criterion_id: score_text(value) for criterion_id, value in
+            await Score.filter(assignment_id=assignment_id).values_list("criterion_id", "value")}
 
 
 async def _lock_editable(assignment: Assignment) -> None:
@@ -719,10 +776,15 @@ async def _notify_if_panel_done(panel_id: int) -> None:
 
 
 async def reopen_assignment(*, assignment: Assignment, actor: User, reason: str) -> Assignment:
-    """The chair sends a submitted review back to its expert with a reason (audit-logged, expert told)."""
+    """The chair sends a submitted review back to its expert with a reason (audit-logged, expert told).
+
+    For a bid the chair is conflicted with, the deputy chair or the organiser does (`chairing`).
+    """
     panel = await Panel.get(id=assignment.panel_id)
-    if await chair_id_of(panel) != actor.id:
-        raise PermissionDenied(_("只有专家组组长可以退回评分"))
+    roles = await chairing.chairing_of(panel)
+    if not (roles.may_act_on(actor, assignment.bid_id)
+            or (actor.is_organiser and roles.may_act_on(actor, assignment.bid_id, organiser=True))):
+        raise PermissionDenied(_("只有专家组组长可以退回评分；组长需回避的申报由副组长或项目管理办公室处理"))
     if assignment.status != AssignmentStatus.SUBMITTED:
         raise InvalidTransition(_("只能退回已提交的评分"))
     if panel.status == PanelStatus.CONCLUDED:
@@ -734,7 +796,7 @@ async def reopen_assignment(*, assignment: Assignment, actor: User, reason: str)
         assignment.reopen_count += 1
         assignment.submitted_at = None
         await set_assignment_status(assignment=assignment, status=AssignmentStatus.IN_PROGRESS, actor=actor,
-                                    reason=reason, action="reopen")
+                                    reason=reason, action="reopen", scores=await score_values(assignment.id))
         expert = await User.get(id=assignment.expert_id)
         await notify(user=expert, subject=lambda: _("评分已被组长退回：%(code)s", code=blind.label(entry.code)),
                      body=lambda: _("专家组组长退回了您对%(code)s的评分，原因：%(reason)s。请修改后重新提交。",
@@ -774,9 +836,15 @@ def recommend_limit(challenge: Challenge, stage: Stage | None) -> int:
 
 
 async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_ids: list[int]) -> ReviewOpinion:
-    """The chair records the panel's opinion and the recommended winners (teams to advance for a stage)."""
-    if await chair_id_of(panel) != actor.id:
-        raise PermissionDenied(_("只有专家组组长可以形成专家组意见"))
+    """The chair records the panel's opinion and the recommended winners (teams to advance for a stage).
+
+    A chair conflicted with a bid of the panel does not: the deputy does, or else the organiser
+    (`chairing.Chairing.opinion_by`).
+    """
+    roles = await chairing.chairing_of(panel)
+    if not (roles.may_record_opinion(actor)
+            or (actor.is_organiser and roles.may_record_opinion(actor, organiser=True))):
+        raise PermissionDenied(_("只有专家组组长可以形成专家组意见；组长需回避时由副组长或项目管理办公室形成"))
     if panel.status == PanelStatus.FORMING:
         raise InvalidTransition(_("评审尚未开始"))
     if await StageResult.filter(panel=panel).exists():
@@ -948,40 +1016,3 @@ async def send_reminders(*, actor: User | None, panel: Panel | None = None, only
                          object_id=panel.id if panel else "all",
                          after={"experts": sorted({expert for _p, expert in per_expert})})
     return len(per_expert)
-
-
-# -- blind downloads ----------------------------------------------------------------------------
-
-async def sanitised_copy(*, storage, blob: Blob) -> Blob:
-    """The blob without its document metadata, made once and kept as a separate blob.
-
-    The original is never changed. Kinds without a cleaner (legacy .doc/.xls/.ppt, zip, gif) are
-    served as they are, under their neutral name.
-    """
-    if blob.kind not in blind.SANITISABLE_KINDS:
-        return blob
-    cached = await SanitisedBlob.get_or_none(original=blob).select_related("sanitised")
-    if cached is not None:
-        return cached.sanitised
-    data = b"".join([chunk async for chunk in storage.read(blob.storage_key)])
-    try:
-        clean = await asyncio.to_thread(blind.strip_metadata, blob.kind, data)
-    except Exception as error:  # noqa: BLE001 - a damaged file must not leak its metadata either
-        raise DomainError(_("该文件无法去除文档属性，为保护匿名评审暂不提供下载，请联系项目管理办公室")) from error
-    digest = hashlib.sha256(clean).hexdigest()
-    copy = await Blob.get_or_none(sha256=digest)
-    if copy is None:
-        writer = await storage.writer()
-        await writer.write(clean)
-        key = await writer.commit()
-        try:
-            copy = await Blob.create(sha256=digest, size=len(clean), kind=blob.kind,
-                                     content_type=blob.content_type, storage_key=key)
-        except IntegrityError:
-            await storage.delete(key)
-            copy = await Blob.get(sha256=digest)
-    try:
-        await SanitisedBlob.create(original=blob, sanitised=copy)
-    except IntegrityError:
-        pass  # made by a concurrent request a moment ago
-    return copy

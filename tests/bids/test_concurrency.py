@@ -14,7 +14,7 @@ from challenge.challenges.models import AssessmentTarget, Challenge
 from challenge.files.models import Attachment
 from challenge.web.timefmt import now_utc
 from factories import credit_code
-from factories.bids import form_fields, full_content, make_draft, make_submitted, proposal_upload, storage_of
+from factories.bids import form_fields, full_content, make_draft, make_submitted, proposal_upload, storage_of, tiny_pdf
 
 
 def variant(content, tag: str):
@@ -121,7 +121,7 @@ async def test_http_submission_one_second_after_the_close_is_refused(client, set
     targets = await AssessmentTarget.filter(challenge_id=bid.challenge_id)
     await Challenge.filter(id=bid.challenge_id).update(closes_at=now_utc() - timedelta(seconds=1))
     response = await client.submit(f"/bids/{bid.id}/edit", form_fields(targets, title="迟交", action="submit"),
-                                   files={"file-proposal": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+                                   files={"file-proposal": ("a.pdf", tiny_pdf("Late"), "application/pdf")})
     assert response.status_code == 409 and 'value="迟交"' in response.text
     assert (await Bid.get(id=bid.id)).current_version == 0
 
@@ -132,7 +132,7 @@ async def test_two_simultaneous_http_submissions(make_client, settings):
     first, second = make_client(), make_client()
     for http in (first, second):
         await http.login(bidder.email)
-    files = {"file-proposal": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    files = {"file-proposal": ("a.pdf", tiny_pdf("Late"), "application/pdf")}
     responses = await asyncio.gather(
         first.submit(f"/bids/{bid.id}/edit", form_fields(targets, title="甲方案", action="submit"), files=files),
         second.submit(f"/bids/{bid.id}/edit", form_fields(targets, title="乙方案", action="submit"), files=files),

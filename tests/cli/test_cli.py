@@ -6,6 +6,7 @@ database created and dropped here): one backend per pytest process, like the res
 """
 
 import asyncio
+import json
 import os
 import shutil
 import sqlite3
@@ -25,6 +26,7 @@ from challenge.settings import Settings
 from conftest import PG_URL, Client, _asyncpg_dsn, _with_db
 
 BACKEND = "postgres" if PG_URL else "sqlite"
+CLI_AUDIT_KEY = "cli-test-audit-key-" + "q" * 32
 
 
 class Database:
@@ -87,6 +89,8 @@ def runner(database: Database):
         "CHALLENGE_DATABASE_URL": database.url,
         "CHALLENGE_ARGON2_TIME_COST": "1",
         "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
+        # One key for the demo template and its copies (each copy has its own data folder).
+        "CHALLENGE_AUDIT_KEY": CLI_AUDIT_KEY,
     }
     env.pop("CHALLENGE_SMTP_HOST", None)
 
@@ -200,6 +204,70 @@ def test_audit_verify_detects_a_rehashed_entry(demo_cli, demo_db):
     assert "seq=3" in result.stdout
 
 
+async def _rewrite_chain_without_the_key(url: str, from_seq: int) -> None:
+    """What someone with write access to the database can do: edit a row, then recompute every
+    later hash with the application's own digest function, but without the real key."""
+    from challenge.audit import services as audit
+    from challenge.audit.models import AuditEntry
+
+    audit.configure(key="a guess at the key")
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=challenge_db.tortoise_config(Settings(
+            data_dir=Path("/nonexistent"), database_url=url, secret_key="s" * 40, upload_dir=Path("/nonexistent"))))
+        try:
+            previous = (await AuditEntry.get(seq=from_seq - 1)).hash
+            for entry in await AuditEntry.filter(seq__gte=from_seq).order_by("seq"):
+                if entry.seq == from_seq:
+                    entry.note = "改写的记录"
+                entry.prev_hash = previous
+                entry.hash = audit._digest(entry)
+                await entry.save(update_fields=["note", "prev_hash", "hash"])
+                previous = entry.hash
+        finally:
+            await ctx.close_connections()
+
+
+def test_audit_verify_detects_a_chain_rewritten_without_the_key(demo_cli, demo_db):
+    asyncio.run(_rewrite_chain_without_the_key(demo_db.url, 5))
+    result = demo_cli("audit", "verify", expect=1)
+    assert "seq=5" in result.stdout and "BROKEN" in result.stdout
+
+
+def test_audit_anchor_then_deleting_the_last_entries_is_detected(demo_cli, demo_db, tmp_path):
+    anchors = tmp_path / "shipped" / "anchors.jsonl"
+    total = _entries(demo_db)
+    first = json.loads(demo_cli("audit", "anchor", "--out", str(anchors)).stdout)
+    assert first["seq"] == first["count"] == total and len(first["hash"]) == 64 and first["at"]
+    assert "intact" in demo_cli("audit", "verify", "--anchor", str(anchors)).stdout
+    # Anchors are appended, one JSON line each; the default file lives in the data folder.
+    demo_cli("audit", "anchor", "--out", str(anchors))
+    assert len(anchors.read_text().splitlines()) == 2
+    demo_cli("audit", "anchor")
+    assert (demo_db.folder / "data" / "audit-anchors.jsonl").exists()
+
+    demo_db.query("DELETE FROM audit_entry WHERE seq = $1", total)
+    # The shorter chain still links up by itself...
+    assert _entries(demo_db) == total - 1
+    # ...but not against the anchor, given explicitly or found in the data folder.
+    for args in (["--anchor", str(anchors)], []):
+        result = demo_cli("audit", "verify", *args, expect=1)
+        assert "BROKEN" in result.stdout and "1 entries missing" in result.stdout, result.stdout
+    assert demo_cli("audit", "verify", "--anchor", str(tmp_path / "none.jsonl"), expect=2).returncode == 2
+
+
+def test_the_audit_key_is_generated_into_the_data_folder(tmp_path, monkeypatch):
+    from challenge.settings import load_settings
+
+    monkeypatch.delenv("CHALLENGE_AUDIT_KEY", raising=False)
+    monkeypatch.setenv("CHALLENGE_DATA_DIR", str(tmp_path / "data"))
+    first, second = load_settings().audit_key, load_settings().audit_key
+    assert first == second and len(first) >= 40
+    key_file = tmp_path / "data" / "audit_key"
+    assert key_file.read_text() == first and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setenv("CHALLENGE_AUDIT_KEY", "configured-key")
+    assert load_settings().audit_key == "configured-key"
+
+
 def test_create_admin_makes_an_organiser_who_can_sign_in(cli, database, tmp_path):
     result = cli("create-admin", "--email", "office@example.cn", "--name", "项目办管理员",
                  "--password", "office-passw0rd")
@@ -220,6 +288,7 @@ def test_create_admin_makes_an_organiser_who_can_sign_in(cli, database, tmp_path
 
 async def _sign_in(url: str, tmp_path: Path, email: str, password: str) -> httpx.Response:
     settings = Settings(data_dir=tmp_path / "web", database_url=url, secret_key="s" * 40,
+                        audit_key="a" * 40,
                         upload_dir=tmp_path / "web" / "uploads", mail_dir=tmp_path / "web" / "outbox",
                         argon2_time_cost=1, argon2_memory_kib=1024)
     async with TortoiseContext() as ctx:
@@ -248,3 +317,14 @@ def test_verify_results_passes_on_the_demo_and_fails_after_a_score_is_edited(dem
     result = demo_cli("verify-results", str(challenge_id), expect=1)
     assert "rankings agree" in result.stdout  # the ranking alone follows the edited row
     assert f"challenge {challenge_id}: scores DIFFER from the published decision" in result.stdout
+
+
+def test_audit_verify_finds_a_score_changed_in_the_database(demo_cli, demo_db):
+    assert "intact" in demo_cli("audit", "verify").stdout
+    [(score_id, assignment_id)] = demo_db.query(
+        "SELECT s.id, a.id FROM review_score s JOIN review_assignment a ON a.id = s.assignment_id "
+        "WHERE a.status = 'submitted' ORDER BY s.id LIMIT 1")
+    demo_db.query("UPDATE review_score SET value = value + 1 WHERE id = $1", score_id)
+    result = demo_cli("audit", "verify", expect=1)
+    assert "audit chain intact" in result.stdout
+    assert f"score CHANGED outside the app: assignment {assignment_id}" in result.stdout

@@ -19,7 +19,7 @@ from e2e.conftest import sign_in
 pytestmark = pytest.mark.e2e
 
 CHALLENGE = "工业园区VOCs与高盐废水深度治理技术"  # the demo's challenge in review, its panel scored
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from factories.uploads import PDF  # a real PDF: every upload is parsed
 
 
 async def _as(page, base, email):

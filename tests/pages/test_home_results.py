@@ -46,3 +46,16 @@ async def test_domain_counts_are_one_group_by_query():
     grouped = [s for s in seen if "GROUP BY" in s]
     assert len(grouped) == 1 and "COUNT" in grouped[0]
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2  # counts, then domain names
+
+
+async def test_results_page_prints_the_audit_chain_head(client):
+    from challenge.audit.services import current_head
+
+    organiser = await make_organiser()
+    await make_published(actor=organiser, title="有审计记录的榜单")
+    head = await current_head()
+    assert head is not None and head.count == head.seq
+    page = await client.get("/results")
+    assert page.status_code == 200
+    assert head.hash in page.text and "审计日志校验值" in page.text
+    assert f"<dd>{head.count}</dd>" in page.text

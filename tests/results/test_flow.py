@@ -213,3 +213,20 @@ async def test_upholding_with_a_reopened_review_sends_the_panel_back():
     with pytest.raises(InvalidTransition):
         await services.record_decision(panel=review.panel, actor=review.organiser, reasons={},
                                        selected={b.id: True for b in review.bids})
+
+
+async def test_the_notice_keeps_the_audit_head_of_its_publication_and_announcement(client):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await _published(review)
+    published = await AuditEntry.filter(action="notice.publish").order_by("-seq").first()
+    stored = await Notice.get(id=notice.id)
+    assert stored.published_head["seq"] == published.seq and stored.published_head["hash"] == published.hash
+    assert stored.announced_head is None
+    await services.announce(notice=notice, actor=review.organiser, now=AFTER)
+    announced = await AuditEntry.filter(action="notice.announced").order_by("-seq").first()
+    stored = await Notice.get(id=notice.id)
+    assert stored.announced_head["hash"] == announced.hash
+    assert stored.announced_head["count"] == await AuditEntry.all().count()
+    page = (await client.get(f"/results/notices/{notice.id}")).text
+    assert "公示发布时的审计日志校验值" in page and published.hash in page
+    assert "结果公告时的审计日志校验值" in page and announced.hash in page

@@ -17,7 +17,7 @@ from factories.results import concluded_review
 from factories.reviews import make_expert
 from querylog import count_queries
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from factories.uploads import PDF  # a real PDF: every upload is parsed
 
 
 async def _notice(review) -> Notice:

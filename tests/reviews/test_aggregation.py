@@ -66,6 +66,28 @@ async def test_trimmed_mean_drops_one_highest_and_one_lowest_from_five(db):
     assert row.trimmed and row.score == Fraction(70)  # (80 + 70 + 60) / 3, the plain mean would be 64
 
 
+async def test_the_trimmed_ranking_names_the_dropped_reviews_and_its_columns_add_up(db):
+    challenge, (bid,), experts, panel = await _setup(criteria=(60, 40), aggregation=Aggregation.TRIMMED_MEAN,
+                                                     experts=6)
+    scores = [(95, 90), (80, 70), (70, 90), (60, 50), (20, 30), (95, 90)]  # two equal highest
+    items = [await assign(panel, bid, expert) for expert in experts]
+    for item, values in zip(items, scores):
+        await submit(item, values)
+    (row,) = await _rank(panel, challenge)
+    totals = [Fraction(a) * 60 / 100 + Fraction(b) * 40 / 100 for a, b in scores]
+    assert row.trimmed and row.untrimmed == sum(totals) / 6
+    # The first of the equal highest (lowest id) and the lowest are dropped, never the same review.
+    assert row.dropped == {items[0].id: "high", items[4].id: "low"}
+    assert row.dropped_high[1] == 93 and row.dropped_low[1] == 24
+    kept = [t for i, t in enumerate(totals) if i not in (0, 4)]
+    assert row.score == sum(kept) / 4
+    criteria = await challenge.criteria.all().order_by("position")
+    means = [row.criterion_means[c.id] for c in criteria]
+    assert means == [Fraction(80 + 70 + 60 + 95, 4), Fraction(70 + 90 + 50 + 90, 4)]
+    # The columns are the same kept reviews: weighted, they give the panel score exactly.
+    assert means[0] * 60 / 100 + means[1] * 40 / 100 == row.score
+
+
 async def test_trimmed_mean_with_fewer_than_five_is_the_mean(db):
     challenge, (bid,), experts, panel = await _setup(criteria=(100,), aggregation=Aggregation.TRIMMED_MEAN,
                                                      experts=5)

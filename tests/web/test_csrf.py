@@ -13,6 +13,7 @@ import pytest
 from challenge.accounts.models import Membership, Role, User
 from factories import make_bid, make_challenge, make_need, make_org, make_user
 from factories.web import changed_tables, post_paths, snapshot
+from factories.uploads import PDF
 
 FORM = {"email": "x@example.cn", "password": "correct-horse-42", "name": "篡改", "title": "篡改",
         "status": "published", "locale": "en", "note": "篡改", "approve": "1", "roles": "organiser"}
@@ -107,7 +108,7 @@ def multipart(parts: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, 
 async def test_multipart_token_as_the_first_part_works(client, world, upload_route):
     await client.login(world["organiser"].email)
     token = await client.csrf()
-    content = b"%PDF-1.4" + bytes(range(256)) * 4000  # about 1 MB after the token part
+    content = PDF + bytes(range(256)) * 4000  # about 1 MB after the token part (a real PDF: uploads are parsed)
     body, content_type = multipart([("csrf_token", token), ("title", "方案"), ("file", ("a.pdf", content))])
     response = await client.post(upload_route, content=body, headers={"content-type": content_type})
     assert response.status_code == 200, response.text[:300]
