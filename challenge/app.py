@@ -3,6 +3,9 @@
 import asyncio
 import contextlib
 import logging
+import sqlite3
+
+import asyncpg
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -45,7 +48,32 @@ ERROR_TITLES = {
     409: N_("操作冲突"),
     413: N_("文件过大"),
     500: N_("系统出错"),
+    503: N_("服务暂时不可用"),
 }
+
+# A lost or refused database connection, as the drivers raise it: answered with 503, not 500.
+DATABASE_UNAVAILABLE = (
+    ConnectionError,  # refused or reset sockets, and Tortoise's DBConnectionError
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # includes "connection was closed in the middle of operation"
+    asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, pg_terminate_backend
+)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc`, or an error it was raised from, says the database cannot be reached."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DATABASE_UNAVAILABLE) or _sqlite_unreachable(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _sqlite_unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        phrase in str(exc) for phrase in ("unable to open", "disk I/O error", "file is not a database"))
 
 
 def error_page(request: Request, status: int, detail: str = "") -> Response:
@@ -87,8 +115,14 @@ async def bad_upload(request: Request, exc: BadUpload) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    response = error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
+    where = {"method": request.method, "path": request.url.path}
+    if database_unavailable(exc):
+        log.error("database unavailable on %s %s: %r", request.method, request.url.path, exc, extra=where)
+        response = error_page(request, 503, _("系统暂时无法访问数据，您刚才的操作未能完成。请稍后重试。"))
+        response.headers["Retry-After"] = "30"
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, extra=where)
+        response = error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
     # A 500 is answered outside the middleware stack: add the security headers here.
     for name, value in SecurityHeadersMiddleware.HEADERS:
         response.headers[name.decode()] = value.decode()

@@ -5,6 +5,8 @@ import importlib
 import importlib.util
 import asyncio
 import getpass
+import os
+import socket
 import sys
 
 from tortoise.context import TortoiseContext
@@ -44,10 +46,26 @@ def cmd_migrate(args, settings) -> int:
     return 0
 
 
+def served_url(host: str, port: int) -> str:
+    """The address a server started with `--host/--port` answers on, for links in mail and feeds."""
+    if host in {"", "0.0.0.0", "::"}:
+        host = socket.getfqdn()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
+    from challenge.logs import log_config
+
+    config = log_config(settings.log_format)
     asyncio.run(_migrate(settings))
+    # Without CHALLENGE_BASE_URL, e-mailed and feed links name this server's own address;
+    # the workers read it from the environment they inherit.
+    if not os.environ.get("CHALLENGE_BASE_URL"):
+        os.environ["CHALLENGE_BASE_URL"] = served_url(args.host, args.port)
     uvicorn.run(
         "challenge.app:create_app",
         factory=True,
@@ -56,6 +74,7 @@ def cmd_serve(args, settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        log_config=config,
     )
     return 0
 
