@@ -98,8 +98,9 @@ class S3Writer:
     async def write(self, data: bytes) -> None:
         self.buffer += data
         while len(self.buffer) >= self.PART_SIZE:
-            await self._send_part(bytes(self.buffer[: self.PART_SIZE]))
+            part = bytes(memoryview(self.buffer)[: self.PART_SIZE])  # one copy, not two
             del self.buffer[: self.PART_SIZE]
+            await self._send_part(part)
 
     async def _send_part(self, data: bytes) -> None:
         client = await self.storage.client()
