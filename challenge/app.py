@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from datetime import timedelta
 
 import asyncpg
 
@@ -159,6 +160,18 @@ async def mail_delivery_loop(settings: Settings, interval: float = 60.0) -> None
             log.exception("periodic mail delivery failed")
 
 
+async def sweep_unfinished_uploads(storage) -> None:
+    """Remove what uploads cut off by a killed process left behind (local: that process's folder;
+    S3: multipart uploads older than a day, which no live request still writes)."""
+    try:
+        removed = await storage.sweep_unfinished(timedelta(hours=24))
+    except Exception:  # noqa: BLE001 - a sweep that fails must not keep the server from starting
+        log.exception("sweeping unfinished uploads failed")
+        return
+    if removed:
+        log.warning("removed %d unfinished upload(s) left by a stopped process", removed)
+
+
 def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> Starlette:
     """Build the app. `manage_orm=False` leaves the ORM to the caller (the tests' context)."""
     settings = settings or load_settings()
@@ -171,11 +184,13 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             yield
             return
         async with RegisterTortoise(app, config=db.tortoise_config(settings)):
+            await sweep_unfinished_uploads(app.state.storage)
             delivery = asyncio.create_task(mail_delivery_loop(settings))
             try:
                 yield
             finally:
                 delivery.cancel()
+                await app.state.storage.close()
 
     routes = [
         Route("/healthz", healthz, name="healthz"),

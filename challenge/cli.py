@@ -138,7 +138,7 @@ def cmd_send_mail(args, settings) -> int:
 
 
 AREAS_WITH_COMMANDS = [
-    area for area in ("needs", "challenges", "bids", "reviews")
+    area for area in ("files", "needs", "challenges", "bids", "reviews")
     if importlib.util.find_spec(f"challenge.{area}.commands") is not None
 ]
 

@@ -97,3 +97,22 @@ async def new_bucket_storage(server: SeaweedS3, bucket: str = "", timeout: float
                 await storage.close()
                 raise
             await asyncio.sleep(0.3)
+
+
+def s3_storage(env: dict):
+    from challenge.files.storage import S3Storage
+
+    return S3Storage(bucket=env["CHALLENGE_S3_BUCKET"], endpoint=env["CHALLENGE_S3_ENDPOINT"],
+                     access_key=env["CHALLENGE_S3_ACCESS_KEY"], secret_key=env["CHALLENGE_S3_SECRET_KEY"])
+
+
+def s3_call(env: dict, work):
+    """Run `await work(storage)` against the bucket, from a synchronous test."""
+    async def run():
+        storage = s3_storage(env)
+        try:
+            return await work(storage)
+        finally:
+            await storage.close()
+
+    return asyncio.run(run())
