@@ -8,6 +8,7 @@ import getpass
 import os
 import socket
 import sys
+from pathlib import Path
 
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
@@ -137,6 +138,32 @@ def cmd_send_mail(args, settings) -> int:
     return 0 if not failed else 1
 
 
+def cmd_backup(args, settings) -> int:
+    from challenge.backup import BackupError, backup
+
+    try:
+        summary = asyncio.run(backup(settings, args.path))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written to {args.path} ({summary.size} bytes): {summary.database} database, "
+          f"{sum(summary.counts.values())} rows, {summary.files} attachments, {summary.data_files} data files")
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    from challenge.backup import BackupError, restore
+
+    try:
+        summary = asyncio.run(restore(settings, args.path, force=args.force))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"restored from {args.path}: {sum(summary.counts.values())} rows, {summary.files} attachments, "
+          f"{summary.data_files} data files; run `challenge migrate` if this version is newer than the backup's")
+    return 0
+
+
 AREAS_WITH_COMMANDS = [
     area for area in ("files", "needs", "challenges", "bids", "reviews")
     if importlib.util.find_spec(f"challenge.{area}.commands") is not None
@@ -169,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("send-mail", help="deliver queued mail from the outbox")
     mail.add_argument("--limit", type=int, default=500)
     mail.set_defaults(func=cmd_send_mail)
+
+    saving = sub.add_parser("backup", help="write the database, attachments and data folder to one archive")
+    saving.add_argument("path", type=Path, help="the archive to create (a tar file)")
+    saving.set_defaults(func=cmd_backup)
+    restoring = sub.add_parser("restore", help="bring back an archive made by `challenge backup`")
+    restoring.add_argument("path", type=Path)
+    restoring.add_argument("--force", action="store_true",
+                           help="replace a database and storage that already hold data")
+    restoring.set_defaults(func=cmd_restore)
 
     # Each area may add subcommands in challenge/<area>/commands.py: register(subparsers, with_orm).
     for area in AREAS_WITH_COMMANDS:
