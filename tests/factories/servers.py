@@ -13,13 +13,18 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
+from tortoise.context import TortoiseContext
 
+from challenge import db as challenge_db
+from challenge.accounts import passwords
+from challenge.settings import Settings
 from conftest import PG_URL, _asyncpg_dsn, _with_db
 
 BACKEND = "postgres" if PG_URL else "sqlite"
@@ -163,3 +168,80 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+async def with_orm_on(database: Database, work):
+    """Run `await work(settings)` in the test process with the ORM on `database` (to seed or inspect
+    what a live server uses), through the same services the app calls."""
+    settings = Settings(data_dir=database.folder / "data", database_url=database.url, secret_key="s" * 40,
+                        upload_dir=database.folder / "data" / "uploads", mail_dir=database.folder / "data" / "outbox",
+                        argon2_time_cost=1, argon2_memory_kib=1024)
+    passwords.configure(time_cost=1, memory_kib=1024)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=challenge_db.tortoise_config(settings))
+        try:
+            return await work(settings)
+        finally:
+            await ctx.close_connections()
+
+
+class TcpProxy:
+    """A loopback TCP proxy to stand between app servers and PostgreSQL: `cut()` closes the port and
+    every connection through it (the database "goes away"), `restore()` listens again."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.server = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    def __enter__(self) -> "TcpProxy":
+        self.thread.start()
+        self.restore()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cut()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def restore(self) -> None:
+        async def listen():
+            self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+        self._run(listen())
+
+    def cut(self) -> None:
+        async def close():
+            if self.server is not None:
+                self.server.close()
+                self.server = None
+            for writer in list(self.writers):
+                writer.transport.abort()
+            self.writers.clear()
+        self._run(close())
+
+    async def _serve(self, client_reader, client_writer) -> None:
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self.writers |= {client_writer, server_writer}
+        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer))
+
+    async def _pipe(self, reader, writer) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.transport.abort()
+            self.writers.discard(writer)
