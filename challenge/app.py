@@ -66,15 +66,17 @@ def database_unavailable(exc: BaseException | None) -> bool:
     """True when `exc`, or an error it was raised from, says the database cannot be reached."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, DATABASE_UNAVAILABLE) or _sqlite_unreachable(exc):
+        if isinstance(exc, DATABASE_UNAVAILABLE) or _sqlite_unavailable(exc):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
 
 
-def _sqlite_unreachable(exc: BaseException) -> bool:
+def _sqlite_unavailable(exc: BaseException) -> bool:
+    """The SQLite file cannot be read, or another process holds its write lock too long (a cron job)."""
     return isinstance(exc, sqlite3.DatabaseError) and any(
-        phrase in str(exc) for phrase in ("unable to open", "disk I/O error", "file is not a database"))
+        phrase in str(exc) for phrase in ("unable to open", "disk I/O error", "file is not a database",
+                                          "database is locked"))
 
 
 def error_page(request: Request, status: int, detail: str = "") -> Response:

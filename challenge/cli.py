@@ -61,6 +61,11 @@ def cmd_serve(args, settings) -> int:
 
     from challenge.logs import log_config
 
+    if args.workers > 1 and not db.is_postgres(settings.database_url):
+        # Several processes writing one SQLite file refuse each other's transactions ("database is locked").
+        print("error: SQLite serves one worker; for several workers or servers use PostgreSQL "
+              "(CHALLENGE_DATABASE_URL=postgres://...)", file=sys.stderr)
+        return 2
     config = log_config(settings.log_format)
     asyncio.run(_migrate(settings))
     # Without CHALLENGE_BASE_URL, e-mailed and feed links name this server's own address;

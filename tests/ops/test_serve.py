@@ -6,9 +6,11 @@ import json
 import logging
 import sys
 
+import pytest
+
 from challenge.logs import JsonFormatter
 from conftest import Client
-from factories.servers import LiveServer
+from factories.servers import BACKEND, LiveServer
 
 
 def _mail_bodies(folder) -> list[str]:
@@ -66,3 +68,9 @@ def test_an_error_line_carries_the_request_and_the_traceback():
     assert entry["level"] == "error" and entry["message"] == "unhandled error on POST /bids/1/submit"
     assert entry["method"] == "POST" and entry["path"] == "/bids/1/submit"
     assert "RuntimeError: 数据库写入失败" in entry["error"]
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="PostgreSQL serves several workers")
+def test_sqlite_refuses_several_workers(database, cli):
+    refused = cli("serve", "--workers", "2", expect=2)
+    assert "SQLite serves one worker" in refused.stderr and "PostgreSQL" in refused.stderr
