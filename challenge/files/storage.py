@@ -96,9 +96,12 @@ class LocalStorage:
     async def close(self) -> None:
         """Give up this process's folder for unfinished uploads (removed if empty)."""
         if self._temp_dir is not None:
-            with contextlib.suppress(OSError):
+            try:
                 self._temp_dir.rmdir()
-            self._temp_dir.with_suffix(".lock").unlink(missing_ok=True)
+            except OSError:
+                pass  # unfinished files remain: the lock file stays, so a later sweep finds them
+            else:
+                self._temp_dir.with_suffix(".lock").unlink(missing_ok=True)
             self._unlock()
             self._temp_dir = None
 

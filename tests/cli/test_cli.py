@@ -19,18 +19,6 @@ from conftest import Client
 from factories.servers import Database, runner
 
 
-@pytest.fixture
-def database(tmp_path):
-    database = Database(tmp_path).create()
-    yield database
-    database.drop()
-
-
-@pytest.fixture
-def cli(database):
-    return runner(database)
-
-
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
     """`challenge demo` run once on a fresh database; each test works on a copy of it."""

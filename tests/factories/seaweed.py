@@ -34,12 +34,9 @@ class SeaweedS3:
     log: Path
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        # Its data is thrown away with the test folder; SIGTERM would wait 20 s for a graceful stop.
+        self.process.kill()
+        self.process.wait(10)
 
 
 def start_seaweedfs(folder: Path, timeout: float = 60) -> SeaweedS3:
@@ -63,7 +60,8 @@ def start_seaweedfs(folder: Path, timeout: float = 60) -> SeaweedS3:
             [binary, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
              *(f"-{name}={port}" for name, port in ports.items()),
              "-s3", f"-s3.config={identities}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-             "-master.volumeSizeLimitMB=64", "-volume.max=50", "-master.telemetry=false"],
+             # Each bucket is a collection with volumes of its own: room for a bucket per test.
+             "-master.volumeSizeLimitMB=64", "-volume.max=1000", "-master.telemetry=false"],
             stdout=out, stderr=subprocess.STDOUT)
     server = SeaweedS3(f"http://127.0.0.1:{ports['s3.port']}", ACCESS_KEY, SECRET_KEY, process, log)
     deadline = time.monotonic() + timeout

@@ -9,18 +9,6 @@ from factories.seaweed import new_bucket_storage
 from factories.servers import Database, runner
 
 
-@pytest.fixture
-def database(tmp_path):
-    database = Database(tmp_path).create()
-    yield database
-    database.drop()
-
-
-@pytest.fixture
-def cli(database):
-    return runner(database)
-
-
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
     """`challenge demo` run once (database and attachments); each test works on a copy."""
