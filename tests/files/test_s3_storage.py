@@ -3,6 +3,7 @@
 import hashlib
 import os
 import tracemalloc
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -187,3 +188,14 @@ async def test_an_upload_cut_off_midway_leaves_no_object_and_no_record(db, setti
     assert await unfinished_uploads(s3) == []
     assert await objects(s3) == []
     assert await Blob.all().count() == 0
+
+
+async def test_a_sweep_aborts_multipart_uploads_a_crashed_process_left(s3):
+    crashed = await s3.writer()
+    for _ in range(10):
+        await crashed.write(b"\0" * MB)  # one part went up, then the process died: no abort() call
+    assert len(await unfinished_uploads(s3)) == 1
+    assert await s3.sweep_unfinished(timedelta(hours=1)) == 0  # may still be a live request
+    assert len(await unfinished_uploads(s3)) == 1
+    assert await s3.sweep_unfinished(timedelta(0)) == 1
+    assert await unfinished_uploads(s3) == [] and await objects(s3) == []
