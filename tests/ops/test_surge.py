@@ -29,8 +29,11 @@ ON_TIME, LATE = 200, 20
 
 
 async def signed_in(server: LiveServer, emails: list[str]) -> list[tuple[Client, str]]:
-    """A client per person, signed in, with the CSRF token its form would carry."""
-    limits = httpx.Limits(max_connections=2)
+    """A client per person, signed in, with the CSRF token its form would carry.
+
+    Idle connections are dropped after a second, before the server's keep-alive timeout (5 s)
+    closes them under a request, as a browser does."""
+    limits = httpx.Limits(max_connections=2, keepalive_expiry=1)
 
     async def one(email: str):
         http = Client(base_url=server.url, timeout=120, limits=limits)
