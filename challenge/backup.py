@@ -181,12 +181,12 @@ async def _pg_snapshot(url: str, target: Path) -> tuple[dict[str, int], list[tup
     return counts, blobs
 
 
-def _data_files(settings: Settings) -> list[Path]:
-    """What the data folder holds besides the database and the attachments."""
+def _data_files(settings: Settings, archive: Path) -> list[Path]:
+    """What the data folder holds besides the database, the attachments and the archive being written."""
     root = settings.data_dir
     if not root.exists():
         return []
-    skipped = {root / "tmp"}
+    skipped = {root / "tmp", archive}
     if not is_postgres(settings.database_url):
         database = sqlite_path(settings.database_url)
         skipped |= {database, *(database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
@@ -229,7 +229,7 @@ async def backup(settings: Settings, path: Path, out: Callable[[str], None] = pr
             if await archive.add(f"files/{key}", size, storage.read(key)) != sha256:
                 raise BackupError(f"the stored file {key} differs from its record: run `challenge storage check`")
         out(f"attachments: {len(blobs)} files from {settings.storage_backend} storage")
-        data_files = _data_files(settings)
+        data_files = _data_files(settings, partial)
         for file in data_files:
             await archive.add_file(f"data/{file.relative_to(settings.data_dir).as_posix()}", file)
         archive.finish({

@@ -125,3 +125,11 @@ def test_attachments_on_s3_are_backed_up_and_restored_into_another_bucket(demo_d
 
 async def _keys(storage) -> set[str]:
     return {item.key async for item in storage.stored()}
+
+
+def test_a_backup_written_inside_the_data_folder_leaves_itself_out(demo_db):
+    archive = demo_db.folder / "data" / "backups" / "nightly.tar"
+    runner(demo_db)("backup", str(archive))
+    members = manifest_of(archive)["members"]
+    assert not [name for name in members if "backups" in name]
+    assert not list(archive.parent.glob("*.partial"))
