@@ -11,7 +11,6 @@ import time
 import httpx
 import pytest
 
-from conftest import Client
 from factories.seaweed import s3_call
 from factories.servers import Database, LiveServer, runner
 
