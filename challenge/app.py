@@ -3,6 +3,10 @@
 import asyncio
 import contextlib
 import logging
+import sqlite3
+from datetime import timedelta
+
+import asyncpg
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -56,7 +60,34 @@ ERROR_TITLES = {
     409: N_("操作冲突"),
     413: N_("提交的内容过大"),
     500: N_("系统出错"),
+    503: N_("服务暂时不可用"),
 }
+
+# A lost or refused database connection, as the drivers raise it: answered with 503, not 500.
+DATABASE_UNAVAILABLE = (
+    ConnectionError,  # refused or reset sockets, and Tortoise's DBConnectionError
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # includes "connection was closed in the middle of operation"
+    asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, pg_terminate_backend
+)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc`, or an error it was raised from, says the database cannot be reached."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DATABASE_UNAVAILABLE) or _sqlite_unavailable(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _sqlite_unavailable(exc: BaseException) -> bool:
+    """The SQLite file cannot be read, or another process holds its write lock too long (a cron job)."""
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        phrase in str(exc) for phrase in ("unable to open", "disk I/O error", "file is not a database",
+                                          "database is locked"))
 
 
 def error_page(request: Request, status: int, detail: str = "", title: str = "") -> Response:
@@ -123,8 +154,14 @@ async def bad_upload(request: Request, exc: BadUpload) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    response = error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
+    where = {"method": request.method, "path": request.url.path}
+    if database_unavailable(exc):
+        log.error("database unavailable on %s %s: %r", request.method, request.url.path, exc, extra=where)
+        response = error_page(request, 503, _("系统暂时无法访问数据，您刚才的操作未能完成。请稍后重试。"))
+        response.headers["Retry-After"] = "30"
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, extra=where)
+        response = error_page(request, 500, _("请稍后重试；如问题持续，请联系平台管理员。"))
     # A 500 is answered outside the middleware stack: add the security headers here.
     for name, value in SecurityHeadersMiddleware.HEADERS:
         response.headers[name.decode()] = value.decode()
@@ -161,6 +198,18 @@ async def mail_delivery_loop(settings: Settings, interval: float = 60.0) -> None
             log.exception("periodic mail delivery failed")
 
 
+async def sweep_unfinished_uploads(storage) -> None:
+    """Remove what uploads cut off by a killed process left behind (local: that process's folder;
+    S3: multipart uploads older than a day, which no live request still writes)."""
+    try:
+        removed = await storage.sweep_unfinished(timedelta(hours=24))
+    except Exception:  # noqa: BLE001 - a sweep that fails must not keep the server from starting
+        log.exception("sweeping unfinished uploads failed")
+        return
+    if removed:
+        log.warning("removed %d unfinished upload(s) left by a stopped process", removed)
+
+
 def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> Starlette:
     """Build the app. `manage_orm=False` leaves the ORM to the caller (the tests' context)."""
     settings = settings or load_settings()
@@ -174,11 +223,13 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
             yield
             return
         async with RegisterTortoise(app, config=db.tortoise_config(settings)):
+            await sweep_unfinished_uploads(app.state.storage)
             delivery = asyncio.create_task(mail_delivery_loop(settings))
             try:
                 yield
             finally:
                 delivery.cancel()
+                await app.state.storage.close()
 
     routes = [
         Route("/healthz", healthz, name="healthz"),

@@ -5,6 +5,8 @@ import importlib
 import importlib.util
 import asyncio
 import getpass
+import os
+import socket
 import sys
 from pathlib import Path
 
@@ -47,10 +49,31 @@ def cmd_migrate(args, settings) -> int:
     return 0
 
 
+def served_url(host: str, port: int) -> str:
+    """The address a server started with `--host/--port` answers on, for links in mail and feeds."""
+    if host in {"", "0.0.0.0", "::"}:
+        host = socket.getfqdn()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
+    from challenge.logs import log_config
+
+    if args.workers > 1 and not db.is_postgres(settings.database_url):
+        # Several processes writing one SQLite file refuse each other's transactions ("database is locked").
+        print("error: SQLite serves one worker; for several workers or servers use PostgreSQL "
+              "(CHALLENGE_DATABASE_URL=postgres://...)", file=sys.stderr)
+        return 2
+    config = log_config(settings.log_format)
     asyncio.run(_migrate(settings))
+    # Without CHALLENGE_BASE_URL, e-mailed and feed links name this server's own address;
+    # the workers read it from the environment they inherit.
+    if not os.environ.get("CHALLENGE_BASE_URL"):
+        os.environ["CHALLENGE_BASE_URL"] = served_url(args.host, args.port)
     uvicorn.run(
         "challenge.app:create_app",
         factory=True,
@@ -59,6 +82,7 @@ def cmd_serve(args, settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        log_config=config,
     )
     return 0
 
@@ -152,8 +176,34 @@ def cmd_send_mail(args, settings) -> int:
     return 0 if not failed else 1
 
 
+def cmd_backup(args, settings) -> int:
+    from challenge.backup import BackupError, backup
+
+    try:
+        summary = asyncio.run(backup(settings, args.path))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written to {args.path} ({summary.size} bytes): {summary.database} database, "
+          f"{sum(summary.counts.values())} rows, {summary.files} attachments, {summary.data_files} data files")
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    from challenge.backup import BackupError, restore
+
+    try:
+        summary = asyncio.run(restore(settings, args.path, force=args.force))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"restored from {args.path}: {sum(summary.counts.values())} rows, {summary.files} attachments, "
+          f"{summary.data_files} data files; run `challenge migrate` if this version is newer than the backup's")
+    return 0
+
+
 AREAS_WITH_COMMANDS = [
-    area for area in ("needs", "challenges", "bids", "reviews", "results")
+    area for area in ("files", "needs", "challenges", "bids", "reviews", "results")
     if importlib.util.find_spec(f"challenge.{area}.commands") is not None
 ]
 
@@ -189,6 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("send-mail", help="deliver queued mail from the outbox")
     mail.add_argument("--limit", type=int, default=500)
     mail.set_defaults(func=cmd_send_mail)
+
+    saving = sub.add_parser("backup", help="write the database, attachments and data folder to one archive")
+    saving.add_argument("path", type=Path, help="the archive to create (a tar file)")
+    saving.set_defaults(func=cmd_backup)
+    restoring = sub.add_parser("restore", help="bring back an archive made by `challenge backup`")
+    restoring.add_argument("path", type=Path)
+    restoring.add_argument("--force", action="store_true",
+                           help="replace a database and storage that already hold data")
+    restoring.set_defaults(func=cmd_restore)
 
     # Each area may add subcommands in challenge/<area>/commands.py: register(subparsers, with_orm).
     for area in AREAS_WITH_COMMANDS:

@@ -83,6 +83,7 @@ class Settings:
     s3_access_key: str = ""
     s3_secret_key: str = ""
     s3_region: str = "us-east-1"
+    log_format: str = "text"
     debug: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -140,5 +141,6 @@ def load_settings() -> Settings:
         s3_access_key=_env("S3_ACCESS_KEY", ""),
         s3_secret_key=_env("S3_SECRET_KEY", ""),
         s3_region=_env("S3_REGION", "us-east-1"),
+        log_format=_env("LOG_FORMAT", "text").strip().lower(),
         debug=_env_bool("DEBUG", False),
     )

@@ -192,3 +192,41 @@ def _group(fields):
     for key, value in fields:
         grouped.setdefault(key, []).append(value)
     return {key: values if len(values) > 1 else values[0] for key, values in grouped.items()}
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A database of the test's own for `challenge` subprocesses and live servers (factories.servers)."""
+    from factories.servers import Database
+
+    database = Database(tmp_path).create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def cli(database):
+    """Run `challenge ...` on the test's `database`."""
+    from factories.servers import runner
+
+    return runner(database)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3-API server (SeaweedFS) for this test process, started on first use."""
+    from factories.seaweed import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def s3(seaweedfs):
+    """An S3Storage on a new, empty bucket of the test's own."""
+    from factories.seaweed import new_bucket_storage
+
+    storage = await new_bucket_storage(seaweedfs)
+    yield storage
+    await storage.close()

@@ -3,14 +3,21 @@
 `LocalStorage` keeps files in a folder outside the web root (a laptop, or one server).
 Several app servers share an S3-API object store instead (`S3Storage`: SeaweedFS, MinIO, Ceph,
 a cloud's object service), selected by CHALLENGE_STORAGE=s3 and implementing the same calls:
-`writer()` (then `write`, `commit` -> key, `abort`), `read(key)` streaming, `delete`, `exists`.
-Keys are random: never a user's file name.
+`writer()` (then `write`, `commit` -> key, `abort`), `read(key)` streaming, `delete`, `exists`,
+and for maintenance (`challenge storage ...`) `stored()` listing every object and
+`sweep_unfinished(older_than)` removing what uploads cut off by a crash left behind.
+Keys are random: never a user's file name (a migration copies an object under its own key).
 """
 
 import contextlib
+import fcntl
 import os
 import secrets
+import shutil
+import weakref
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiofiles
@@ -19,15 +26,25 @@ import aiofiles.os
 CHUNK = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    modified: datetime
+
+
+def new_key() -> str:
+    return secrets.token_hex(20)
+
+
 class LocalWriter:
-    def __init__(self, storage: "LocalStorage") -> None:
+    def __init__(self, storage: "LocalStorage", key: str | None = None) -> None:
         self.storage = storage
-        self.key = secrets.token_hex(20)
-        self.temp_path = storage.root / "tmp" / f"{self.key}.part"
+        self.key = key or new_key()
+        self.temp_path = storage.temp_dir() / f"{self.key}.part"
         self._handle = None
 
     async def open(self) -> "LocalWriter":
-        self.temp_path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = await aiofiles.open(self.temp_path, "wb")
         return self
 
@@ -52,16 +69,49 @@ class LocalWriter:
 
 
 class LocalStorage:
+    """Objects under `root/ab/cd/<key>`; unfinished uploads under `root/tmp/<process>/`.
+
+    Each process writes its unfinished uploads in a folder of its own and holds a lock on it
+    while it lives. A process killed mid-upload releases the lock, so the next start (or
+    `challenge storage cleanup`) removes exactly the leftovers of processes that are gone.
+    """
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._temp_dir: Path | None = None
+        self._unlock = None
+
+    def temp_dir(self) -> Path:
+        if self._temp_dir is None:
+            tmp = self.root / "tmp"
+            tmp.mkdir(parents=True, exist_ok=True)
+            name = f"{os.getpid()}-{secrets.token_hex(4)}"
+            lock = os.open(tmp / f"{name}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._unlock = weakref.finalize(self, os.close, lock)  # held while this storage lives
+            (tmp / name).mkdir()
+            self._temp_dir = tmp / name
+        return self._temp_dir
+
+    async def close(self) -> None:
+        """Give up this process's folder for unfinished uploads (removed if empty)."""
+        if self._temp_dir is not None:
+            try:
+                self._temp_dir.rmdir()
+            except OSError:
+                pass  # unfinished files remain: the lock file stays, so a later sweep finds them
+            else:
+                self._temp_dir.with_suffix(".lock").unlink(missing_ok=True)
+            self._unlock()
+            self._temp_dir = None
 
     def path(self, key: str) -> Path:
         if not key.isalnum():
             raise ValueError("bad storage key")
         return self.root / key[:2] / key[2:4] / key
 
-    async def writer(self) -> LocalWriter:
-        return await LocalWriter(self).open()
+    async def writer(self, key: str | None = None) -> LocalWriter:
+        return await LocalWriter(self, key).open()
 
     async def read(self, key: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
         async with aiofiles.open(self.path(key), "rb") as handle:
@@ -77,6 +127,31 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return os.path.exists(self.path(key))
 
+    async def stored(self) -> AsyncIterator[StoredObject]:
+        """Every finished object (temporary files are not objects)."""
+        for path in sorted(self.root.glob("??/??/*")):
+            if path.is_file() and path.name.isalnum():
+                info = path.stat()
+                yield StoredObject(path.name, info.st_size, datetime.fromtimestamp(info.st_mtime, timezone.utc))
+
+    async def sweep_unfinished(self, older_than: timedelta | None = None) -> int:
+        """Remove the unfinished uploads of processes that are gone, whatever their age; returns the file count."""
+        removed = 0
+        for lock_path in sorted((self.root / "tmp").glob("*.lock")):
+            folder = lock_path.with_suffix("")
+            if folder == self._temp_dir:
+                continue
+            with open(lock_path, "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its process is alive and may be receiving a file right now
+                if folder.exists():
+                    removed += sum(1 for _ in folder.iterdir())
+                    shutil.rmtree(folder, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+        return removed
+
 
 class S3Writer:
     """Streams one object: parts of PART_SIZE go up as a multipart upload while the file arrives.
@@ -87,9 +162,9 @@ class S3Writer:
 
     PART_SIZE = 8 * 1024 * 1024  # S3 needs at least 5 MiB for every part but the last
 
-    def __init__(self, storage: "S3Storage") -> None:
+    def __init__(self, storage: "S3Storage", key: str | None = None) -> None:
         self.storage = storage
-        self.key = secrets.token_hex(20)
+        self.key = key or new_key()
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict] = []
@@ -98,8 +173,9 @@ class S3Writer:
     async def write(self, data: bytes) -> None:
         self.buffer += data
         while len(self.buffer) >= self.PART_SIZE:
-            await self._send_part(bytes(self.buffer[: self.PART_SIZE]))
+            part = bytes(memoryview(self.buffer)[: self.PART_SIZE])  # one copy, not two
             del self.buffer[: self.PART_SIZE]
+            await self._send_part(part)
 
     async def _send_part(self, data: bytes) -> None:
         client = await self.storage.client()
@@ -169,8 +245,8 @@ class S3Storage:
         await self._exit.aclose()
         self._client = None
 
-    async def writer(self) -> S3Writer:
-        return S3Writer(self)
+    async def writer(self, key: str | None = None) -> S3Writer:
+        return S3Writer(self, key)
 
     async def read(self, key: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
         client = await self.client()
@@ -193,6 +269,25 @@ class S3Storage:
                 return False
             raise
         return True
+
+    async def stored(self) -> AsyncIterator[StoredObject]:
+        client = await self.client()
+        async for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                yield StoredObject(item["Key"], item["Size"], item["LastModified"])
+
+    async def sweep_unfinished(self, older_than: timedelta | None = None) -> int:
+        """Abort multipart uploads started `older_than` ago and never finished (a killed process)."""
+        client = await self.client()
+        cutoff = datetime.now(timezone.utc) - (older_than or timedelta(0))
+        removed = 0
+        async for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < cutoff:
+                    await client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                        UploadId=upload["UploadId"])
+                    removed += 1
+        return removed
 
 
 def make_storage(settings) -> LocalStorage | S3Storage:

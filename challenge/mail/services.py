@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import aiofiles
+import aiofiles.os
 import aiosmtplib
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -109,9 +110,13 @@ async def _send(settings: Settings, row: OutboxMessage) -> None:
         )
         return
     # No SMTP server configured (a laptop): write the mail where a developer can read it.
+    # Written aside, then renamed: a reader (or a backup) never sees half a message.
     settings.mail_dir.mkdir(parents=True, exist_ok=True)
-    async with aiofiles.open(settings.mail_dir / f"{row.id:08d}.eml", "wb") as handle:
+    final = settings.mail_dir / f"{row.id:08d}.eml"
+    partial = final.with_suffix(".eml.part")
+    async with aiofiles.open(partial, "wb") as handle:
         await handle.write(bytes(message))
+    await aiofiles.os.replace(partial, final)
 
 
 async def deliver_pending(settings: Settings, limit: int = 100) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from challenge.files.models import Attachment
 from challenge.web.timefmt import now_utc
 from factories import credit_code, make_challenge, make_organiser
 from factories.bids import PDF, form_fields, make_bidder, make_submitted, tiny_pdf
+from factories.uploads import stored_files
 
 
 async def _targets(challenge):
@@ -200,7 +201,7 @@ async def test_form_opened_before_close_and_sent_after_is_refused(client, settin
     assert bid_after.title == "联合攻关方案" and bid_after.current_version == 1
     assert await BidVersion.filter(bid_id=bid.id).count() == 1
     assert await Attachment.filter(owner_type="bid", owner_id=bid.id).count() == 1
-    assert not list((settings.upload_dir / "tmp").glob("*"))
+    assert not [path for path in stored_files(settings.upload_dir) if path.suffix == ".part"]
     response = await client.submit(f"/bids/{bid.id}/withdraw", {})
     assert response.status_code == 303
     assert (await Bid.get(id=bid.id)).status == BidStatus.SUBMITTED

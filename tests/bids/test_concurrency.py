@@ -15,6 +15,7 @@ from challenge.files.models import Attachment
 from challenge.web.timefmt import now_utc
 from factories import credit_code
 from factories.bids import form_fields, full_content, make_draft, make_submitted, proposal_upload, storage_of, tiny_pdf
+from factories.uploads import stored_files
 
 
 def variant(content, tag: str):
@@ -99,7 +100,7 @@ async def test_submission_one_second_after_the_close_is_refused(db, settings):
     assert bid.status == BidStatus.DRAFT and bid.title == "" and bid.current_version == 0
     assert await BidVersion.filter(bid_id=bid.id).count() == 0
     assert await Attachment.filter(owner_type="bid", owner_id=bid.id).count() == 0
-    assert not [p for p in settings.upload_dir.rglob("*") if p.is_file()]
+    assert not stored_files(settings.upload_dir)
 
 
 async def test_the_close_is_exact_to_the_moment(db, settings):

@@ -28,6 +28,7 @@ from challenge.mail.models import Notification, OutboxMessage
 from challenge.web.timefmt import now_utc
 from factories import make_challenge, make_org, make_organiser, make_user
 from factories.bids import full_content, make_bidder, make_draft, make_submitted, proposal_upload, storage_of
+from factories.uploads import stored_files
 
 
 async def test_start_bid_once_per_organisation(db):
@@ -265,7 +266,7 @@ async def test_attachment_limits_per_category(db, settings):
         await services.add_attachments(bid=bid, actor=bidder, uploads=uploads, storage=storage)
     assert "file-proposal" in refusal.value.errors
     # The refused uploads were discarded: nothing is left in storage.
-    assert not [p for p in settings.upload_dir.rglob("*") if p.is_file()]
+    assert not stored_files(settings.upload_dir)
     uploads = [await proposal_upload(storage, name=f"p{i}.pdf") for i in range(3)]
     await services.add_attachments(bid=bid, actor=bidder, uploads=uploads, storage=storage)
     assert await Attachment.filter(owner_type="bid", owner_id=bid.id).count() == 3

@@ -9,14 +9,14 @@ from challenge.bids.models import Bid, BidStatus, BidVersion
 from challenge.challenges.models import AssessmentTarget
 from challenge.files.models import Attachment, Blob
 from factories.bids import PDF, form_fields, make_draft, make_submitted, tiny_pdf
+from factories.uploads import stored_files as uploaded_files
 
 MB = 1024 * 1024
 BOUNDARY = "----bid-upload-test-boundary-3f9a"
 
 
 def stored_files(settings) -> list:
-    root = settings.upload_dir
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return uploaded_files(settings.upload_dir)
 
 
 def part(name: str, value: bytes = b"", filename: str | None = None) -> bytes:

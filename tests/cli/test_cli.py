@@ -7,15 +7,8 @@ database created and dropped here): one backend per pytest process, like the res
 
 import asyncio
 import json
-import os
-import shutil
-import sqlite3
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from tortoise.context import TortoiseContext
@@ -23,96 +16,8 @@ from tortoise.context import TortoiseContext
 from challenge import db as challenge_db
 from challenge.app import create_app
 from challenge.settings import Settings
-from conftest import PG_URL, Client, _asyncpg_dsn, _with_db
-
-BACKEND = "postgres" if PG_URL else "sqlite"
-CLI_AUDIT_KEY = "cli-test-audit-key-" + "q" * 32
-
-
-class Database:
-    """A database the CLI works on, with raw SQL access for the test (as a person with psql would)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.backend = BACKEND
-        self.folder = folder
-        if self.backend == "sqlite":
-            self.path = folder / "data" / "challenge.sqlite3"
-            self.url = f"sqlite:///{self.path}"
-        else:
-            self.name = f"cli_{uuid.uuid4().hex[:12]}"
-            self.url = _with_db(PG_URL, self.name)
-
-    def create(self, template: "Database | None" = None) -> "Database":
-        """An empty database, or a copy of `template`."""
-        if self.backend == "sqlite":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if template is not None:
-                shutil.copy(template.path, self.path)
-        else:
-            source = f' TEMPLATE "{template.name}"' if template is not None else ""
-            asyncio.run(_admin(f'CREATE DATABASE "{self.name}"{source}'))
-        return self
-
-    def drop(self) -> None:
-        if self.backend == "postgres":
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-
-    def query(self, sql: str, *args):
-        if self.backend == "sqlite":
-            with sqlite3.connect(self.path) as connection:
-                return connection.execute(sql.replace("$1", "?").replace("$2", "?"), args).fetchall()
-        return asyncio.run(self._pg(sql, *args))
-
-    async def _pg(self, sql: str, *args):
-        connection = await asyncpg.connect(_asyncpg_dsn(self.url))
-        try:
-            return [tuple(row) for row in await connection.fetch(sql, *args)]
-        finally:
-            await connection.close()
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def runner(database: Database):
-    """Run `challenge ...` as a subprocess on `database`; checks the exit code unless expect=None."""
-    command = shutil.which("challenge", path=str(Path(sys.executable).parent))
-    base = [command] if command else [sys.executable, "-m", "challenge.cli"]
-    env = {
-        **os.environ,
-        "CHALLENGE_DATA_DIR": str(database.folder / "data"),
-        "CHALLENGE_DATABASE_URL": database.url,
-        "CHALLENGE_ARGON2_TIME_COST": "1",
-        "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
-        # One key for the demo template and its copies (each copy has its own data folder).
-        "CHALLENGE_AUDIT_KEY": CLI_AUDIT_KEY,
-    }
-    env.pop("CHALLENGE_SMTP_HOST", None)
-
-    def run(*args: str, expect: int | None = 0) -> subprocess.CompletedProcess:
-        result = subprocess.run([*base, *args], env=env, capture_output=True, text=True, timeout=300)
-        if expect is not None:
-            assert result.returncode == expect, f"{args}: {result.stdout}\n{result.stderr}"
-        return result
-
-    return run
-
-
-@pytest.fixture
-def database(tmp_path):
-    database = Database(tmp_path).create()
-    yield database
-    database.drop()
-
-
-@pytest.fixture
-def cli(database):
-    return runner(database)
+from conftest import Client
+from factories.servers import Database, runner
 
 
 @pytest.fixture(scope="module")

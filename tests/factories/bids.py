@@ -13,7 +13,7 @@ from challenge.files.storage import LocalStorage
 from factories import credit_code, make_challenge, make_org, make_user, unique
 
 __all__ = ["tiny_pdf", "upload_from_bytes", "make_bidder", "full_content", "proposal_upload", "storage_of",
-           "make_draft", "make_submitted", "form_fields", "PDF"]
+           "make_draft", "make_submitted", "make_complete_drafts", "form_fields", "PDF"]
 
 PDF = tiny_pdf("Proposal for tests")
 
@@ -93,3 +93,18 @@ def form_fields(challenge_targets, *, title: str = "联合攻关方案", partner
         data[f"target-{target.id}-value"] = "≥ 95"
     data.update(extra or {})
     return data
+
+
+async def make_complete_drafts(settings, count: int, *, challenge: Challenge | None = None,
+                               ) -> tuple[Challenge, list[tuple[User, Bid]]]:
+    """`count` bidders of as many organisations, each with a complete draft (proposal attached) ready to submit."""
+    challenge = challenge or await make_challenge()
+    storage = storage_of(settings)
+    content = await full_content(challenge)
+    drafts = []
+    for _ in range(count):
+        bid, bidder = await make_draft(challenge=challenge)
+        await services.save_draft(bid=bid, actor=bidder, content=content, uploads=[await proposal_upload(storage)],
+                                  storage=storage)
+        drafts.append((bidder, bid))
+    return challenge, drafts

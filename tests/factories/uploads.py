@@ -64,8 +64,10 @@ def make_upload_app(settings, *, max_bytes: int | None = None, storage=None) -> 
 
 
 def stored_files(root: Path) -> list[Path]:
-    """Every file under the upload folder, temporary ones included."""
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+    """Every file under the upload folder, temporary ones included (not the writing process's empty lock file)."""
+    if not root.exists():
+        return []
+    return sorted(path for path in root.rglob("*") if path.is_file() and path.suffix != ".lock")
 
 
 def part_header(name: str, filename: str | None = None, content_type: str = "application/octet-stream") -> bytes:

@@ -14,6 +14,7 @@ from challenge.needs.models import MAX_ATTACHMENTS_PER_NEED, CampaignStatus, Nee
 from challenge.web.timefmt import now_utc
 from factories import make_org, make_organiser, make_user
 from factories.needs import make_campaign, make_complete_need, make_submitter, need_form, pdf_bytes
+from factories.uploads import stored_files as uploaded_files
 
 
 # What a browser sends for a file input left empty: a part with an empty file name.
@@ -21,8 +22,7 @@ NO_FILE = {"attachments": ("", b"", "application/octet-stream")}
 
 
 def stored_files(settings) -> list[Path]:
-    root = Path(settings.upload_dir)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    return uploaded_files(Path(settings.upload_dir))
 
 
 async def assert_nothing_saved(settings):

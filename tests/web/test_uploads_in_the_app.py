@@ -5,12 +5,9 @@ import logging
 from challenge.accounts.models import Role
 from challenge.files.models import Blob
 from factories import make_user
+from factories.uploads import stored_files
 
 MB = 1024 * 1024
-
-
-def stored_files(root):
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
 
 def first_part(token: str, boundary: str) -> bytes:
