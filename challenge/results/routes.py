@@ -27,7 +27,7 @@ from challenge.reviews import services as reviews
 from challenge.reviews.models import Panel, PanelStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.pagination import page_number, paginate
@@ -221,7 +221,7 @@ async def decision_page(request: Request):
     panel = await _managed_panel(request)
     if request.method != "POST":
         return await _render_decision(request, panel)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     bid_ids = [row.bid.id for row in await services.decision_basis(panel)]
     selected, reasons = forms.parse_decision(form, bid_ids)
     if form.is_valid:
@@ -240,7 +240,7 @@ async def publish(request: Request):
     decision = await Decision.get_or_none(id=_int(request, "decision_id"))
     if decision is None:
         raise HTTPException(404)
-    period = Form(await request.form())
+    period = Form(await read_form(request))
     working_days, starts_on = forms.parse_period(period)
     if period.is_valid:
         try:
@@ -281,7 +281,7 @@ async def manage_notice(request: Request):
 async def announce(request: Request):
     user = require_organiser(request)
     notice = await _managed_notice(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     text = form.text("announcement", max_length=services.ANNOUNCEMENT_MAX)
     if form.is_valid:
         try:
@@ -301,7 +301,7 @@ async def manage_objection(request: Request):
         raise HTTPException(404)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = forms.parse_answer(form)
         if form.is_valid:
             try:
