@@ -30,6 +30,8 @@ from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import format_datetime, now_utc
@@ -110,8 +112,13 @@ async def object_page(request: Request):
             await parsed.discard()
         else:
             try:
-                objection = await objections.file_objection(notice=notice, user=user, uploads=parsed.files,
-                                                            storage=storage, now=now, **data)
+                objection = await create_once(
+                    form, user=user, location=lambda made: f"/results/objections/{made.id}",
+                    create=lambda: objections.file_objection(notice=notice, user=user, uploads=parsed.files,
+                                                             storage=storage, now=now, **data))
+            except AlreadyCreated:
+                await parsed.discard()  # this post's files: the first post's objection has its own
+                raise
             except DomainError as error:
                 form.add_errors(error.errors or {"reasons": error.message})
             else:
@@ -319,7 +326,7 @@ async def manage_objection(request: Request):
 
 routes = [
     Route("/notices/{notice_id:int}", notice_page, name="notice"),
-    Route("/notices/{notice_id:int}/object", object_page, methods=["GET", "POST"], name="object"),
+    limited(Route("/notices/{notice_id:int}/object", object_page, methods=["GET", "POST"], name="object"), UPLOAD),
     Route("/challenges/{challenge_id:int}", challenge_results, name="challenge"),
     Route("/objections/{objection_id:int}", objection_page, name="objection"),
     Route("/objections/{objection_id:int}/files/{attachment_id:int}", objection_file, name="objection_file"),

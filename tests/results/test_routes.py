@@ -1,22 +1,26 @@
 """The results pages over HTTP: the organiser's decision and notice, objections, the announcement,
 and who may see what."""
 
+import asyncio
 import re
 from datetime import timedelta
 
 import feedparser
 
 from challenge.accounts.models import Role
+from challenge.audit.models import AuditEntry
 from challenge.bids.models import Bid, BidStatus
 from challenge.files.models import Attachment
 from challenge.results import objections, services, workdays
 from challenge.results.models import Decision, Notice, NoticeStatus, Objection, ObjectionStatus
+from challenge.web.limits import DEFAULT_BODY_LIMIT
 from challenge.web.timefmt import now_utc, to_beijing
 from factories import make_user
 from factories.results import concluded_review
 from factories.reviews import make_expert
 from querylog import count_queries
 
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -156,6 +160,46 @@ async def test_objections_after_the_period_are_refused(client):
                                    files={"file": ("说明.pdf", PDF, "application/pdf")})
     assert response.status_code == 400 and "结束，不再受理异议" in response.text
     assert not await Objection.exists() and not await Attachment.filter(owner_type="objection").exists()
+
+
+async def test_an_objection_posted_twice_or_replayed_is_filed_once(client):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await _notice(review)
+    await client.login(review.bidders[1].email)
+    url = f"/results/notices/{notice.id}/object"
+    token = FORM_TOKEN.search((await client.get(url)).text).group(1)
+    fields = {"real_name": "周研究员", "contact": "13800000000", "reasons": "第一名的中试装置实际规模与申报书不符。",
+              "form_token": token}
+    evidence = {"file": ("现场核查说明.pdf", PDF, "application/pdf")}
+    # A double click (two posts at once), then Back and the same form sent again.
+    posts = await asyncio.gather(client.submit(url, fields, files=evidence), client.submit(url, fields, files=evidence))
+    replayed = await client.submit(url, fields, files=evidence)
+    objection = await Objection.get()
+    assert [r.status_code for r in (*posts, replayed)] == [303] * 3
+    assert {r.headers["location"] for r in (*posts, replayed)} == {f"/results/objections/{objection.id}"}
+    assert await Objection.filter(notice_id=notice.id).count() == 1
+    assert await Attachment.filter(owner_type="objection").count() == 1
+    assert await AuditEntry.filter(action="objection.file").count() == 1
+    assert "该表单已提交过" in (await client.get(replayed.headers["location"])).text
+    # The form shown again is a new one: a second objection is possible on purpose.
+    assert FORM_TOKEN.search((await client.get(url)).text).group(1) != token
+
+
+async def test_evidence_is_streamed_up_to_the_upload_limit(client, settings):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await _notice(review)
+    await client.login(review.bidders[1].email)
+    url = f"/results/notices/{notice.id}/object"
+    fields = {"real_name": "周研究员", "contact": "13800000000", "reasons": "现场照片和检测报告见附件。"}
+    large = PDF + b"\0" * DEFAULT_BODY_LIMIT  # more than an ordinary form may carry
+    response = await client.submit(url, fields, files={"file": ("检测报告.pdf", large, "application/pdf")})
+    assert response.status_code == 303, response.text[:1000]
+    attachment = await Attachment.get(owner_type="objection").select_related("blob")
+    assert attachment.blob.size == len(large)
+    too_large = PDF + b"\0" * settings.max_upload_bytes
+    response = await client.submit(url, fields, files={"file": ("检测报告.pdf", too_large, "application/pdf")})
+    assert response.status_code == 413 and f"{settings.max_upload_mb} MB" in response.text
+    assert await Objection.all().count() == 1
 
 
 async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_client):
