@@ -16,20 +16,12 @@ from challenge.results.models import Decision, Notice, NoticeStatus, Objection, 
 from challenge.web.limits import DEFAULT_BODY_LIMIT
 from challenge.web.timefmt import now_utc, to_beijing
 from factories import make_user
-from factories.results import concluded_review
+from factories.results import concluded_review, open_notice
 from factories.reviews import make_expert
 from querylog import count_queries
 
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-async def _notice(review) -> Notice:
-    decision = await services.record_decision(panel=review.panel, actor=review.organiser, reasons={},
-                                              selected=services.default_selection(
-                                                  await services.decision_basis(review.panel)))
-    return await services.publish_notice(decision=decision, actor=review.organiser, working_days=5,
-                                         starts_on=services.default_start(now_utc()))
 
 
 async def test_organiser_decides_and_publishes_the_notice(client):
@@ -102,7 +94,7 @@ async def test_results_pages_are_for_organisers_only(client, make_client):
 
 async def test_an_objection_with_evidence_is_confidential(client, make_client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     objector = review.bidders[1]
     http = make_client()
     await http.login(objector.email)
@@ -149,7 +141,7 @@ async def test_an_objection_with_evidence_is_confidential(client, make_client):
 
 async def test_objections_after_the_period_are_refused(client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     await Notice.filter(id=notice.id).update(ends_at=now_utc() - timedelta(minutes=1))
     await client.login(review.bidders[1].email)
     url = f"/results/notices/{notice.id}/object"
@@ -164,7 +156,7 @@ async def test_objections_after_the_period_are_refused(client):
 
 async def test_an_objection_posted_twice_or_replayed_is_filed_once(client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     await client.login(review.bidders[1].email)
     url = f"/results/notices/{notice.id}/object"
     token = FORM_TOKEN.search((await client.get(url)).text).group(1)
@@ -187,7 +179,7 @@ async def test_an_objection_posted_twice_or_replayed_is_filed_once(client):
 
 async def test_evidence_is_streamed_up_to_the_upload_limit(client, settings):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     await client.login(review.bidders[1].email)
     url = f"/results/notices/{notice.id}/object"
     fields = {"real_name": "周研究员", "contact": "13800000000", "reasons": "现场照片和检测报告见附件。"}
@@ -204,7 +196,7 @@ async def test_evidence_is_streamed_up_to_the_upload_limit(client, settings):
 
 async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     bidder = make_client()
     await bidder.login(review.bidders[1].email)
     await bidder.submit(f"/results/notices/{notice.id}/object",
@@ -260,12 +252,12 @@ async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_cl
 
 async def test_results_and_notice_pages_take_constant_queries(client):
     reviews = [await concluded_review(scores=[90, 80, 70], recommended=[0, 1], winners_count=2)]
-    notice = await _notice(reviews[0])
+    notice = await open_notice(reviews[0])
     few, _page = await count_queries(client, "/results")
     few_notice, _page = await count_queries(client, f"/results/notices/{notice.id}")
     for _ in range(3):
         review = await concluded_review(scores=[90, 85, 80, 75, 70], recommended=[0, 1, 2], winners_count=3)
-        await _notice(review)
+        await open_notice(review)
     many, page = await count_queries(client, "/results")
     assert many == few and page.count('class="challenge-card"') == 4
     notice = await Notice.filter().order_by("-id").first()
@@ -275,7 +267,7 @@ async def test_results_and_notice_pages_take_constant_queries(client):
 
 async def test_a_withdrawn_notice_stays_visible_and_points_to_its_revision(client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     objection = await objections.file_objection(notice=notice, user=review.bidders[1], real_name="周研究员",
                                                 contact="13800000000", reasons="第一名的资质证书已过有效期，请核查。")
     await client.login(review.organiser.email)
