@@ -1,6 +1,9 @@
 """Tortoise ORM configuration shared by the app, the CLI and the tests."""
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from challenge.settings import Settings, load_settings
+from challenge.sqlite_backend import BUSY_TIMEOUT_MS
 
 MODEL_MODULES = [
     "challenge.accounts.models",
@@ -24,9 +27,20 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+def connection_config(url: str) -> str | dict:
+    """The connection for a database URL: SQLite through our engine, whose transactions wait for
+    the other processes' (challenge/sqlite_backend.py); any other database as its URL says."""
+    if not url.startswith("sqlite:"):
+        return url
+    config = expand_db_url(url)
+    config["engine"] = "challenge.sqlite_backend"
+    config["credentials"].setdefault("busy_timeout", BUSY_TIMEOUT_MS)
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict:
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": connection_config(database_url(settings))},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from challenge.accounts.models import LinkedIdentity, Membership, Role, User
 from challenge.bids.models import Bid
 from challenge.challenges.models import Question
+from challenge.demo.bids import upload_from_bytes
 from challenge.files.models import Attachment
 from challenge.files.services import attach
 from challenge.needs.models import NeedStatus
+from challenge.results import objections
 from challenge.reviews.models import ConflictDeclaration, ConflictKind
 from factories import make_campaign, make_challenge, make_need, make_org, make_organiser, make_user
 from factories.bids import make_submitted, tiny_pdf
+from factories.results import concluded_review, open_notice
 from factories.reviews import (
     assign,
     make_expert,
@@ -89,19 +92,36 @@ async def build(settings, storage) -> World:
             identities[role] = await LinkedIdentity.create(user=person, issuer="https://sso.example", subject=role)
     other_identity = await LinkedIdentity.create(user=member_b, issuer="https://sso.example", subject="member-b")
 
+    # Results: a notice in its period; an objection with evidence by each signed-in person and by
+    # a bidder of the noticed challenge (someone else's), filed through the service.
+    results = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await open_notice(results)
+    objected = {}
+    for role, person in [*people.items(), ("other", results.bidders[1])]:
+        if person is not None:
+            evidence = await upload_from_bytes(storage, field="file", filename="证明材料.pdf",
+                                               data=tiny_pdf(f"objection by {role}"))
+            objection = await objections.file_objection(
+                notice=notice, user=person, real_name="周研究员", contact="13800000000",
+                reasons="第一名的中试装置实际规模与申报书不符。", uploads=[evidence], storage=storage)
+            objected[role] = (objection.id, (await objections.evidence(objection))[0].id)
+
     world.shared.update(campaign_id=campaign.id, challenge_id=challenge.id, question_id=question.id,
                         review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
-                        fmt="csv", kind="scores", decision="reject")
+                        fmt="csv", kind="scores", decision="reject", notice_id=notice.id,
+                        decision_id=notice.decision_id, results_panel_id=results.panel.id,
+                        results_challenge_id=results.challenge.id)
     world.own.update(org_id=org_a.id, need_id=need_a.id, need_attachment_id=need_files[0].id, bid_id=bid_a.id,
                      draft_need_id=drafts[0].id, draft_attachment_id=draft_files[0].id, leaver_id=leavers[0].id,
                      bid_attachment_id=bid_files[0].id, blob_id=version_blobs[0], membership_id=request_a.id,
                      user_id=colleague.id, assignment_id=own_task.id, declaration_id=declarations[0].id,
-                     identities=identities)
+                     identities=identities, objections=objected)
     world.other.update(org_id=org_b.id, need_id=need_b.id, need_attachment_id=need_files[1].id, bid_id=bid_b.id,
                        draft_need_id=drafts[1].id, draft_attachment_id=draft_files[1].id, leaver_id=leavers[1].id,
                        bid_attachment_id=bid_files[1].id, blob_id=version_blobs[1], membership_id=request_b.id,
                        user_id=member_b.id, assignment_id=other_task.id, declaration_id=declarations[1].id,
-                       identity_id=other_identity.id)
+                       identity_id=other_identity.id, objection_id=objected["other"][0],
+                       objection_attachment_id=objected["other"][1])
     return world
 
 
@@ -133,8 +153,14 @@ def fill(path: str, world: World, role: str, side: str) -> str:
     if side == "own":
         identity = world.own["identities"].get(role)
         values["identity_id"] = identity.id if identity else world.other["identity_id"]
+        values["objection_id"], values["objection_attachment_id"] = world.own["objections"].get(
+            role, (world.other["objection_id"], world.other["objection_attachment_id"]))
     if path.startswith("/review/manage/challenges/"):
         values["challenge_id"] = world.shared["review_challenge_id"]
+    if path.startswith("/results/"):
+        values["challenge_id"] = world.shared["results_challenge_id"]
+        values["panel_id"] = world.shared["results_panel_id"]
+        values["attachment_id"] = values["objection_attachment_id"]
     if "/attachments/" in path:
         values["attachment_id"] = values["need_attachment_id" if path.startswith("/needs") else "bid_attachment_id"]
     for name, value in values.items():
@@ -145,7 +171,8 @@ def fill(path: str, world: World, role: str, side: str) -> str:
 def is_scoped(path: str) -> bool:
     """Whether the path names an object that belongs to an organisation or a person."""
     return any("{" + name in path for name in ("org_id", "need_id", "bid_id", "membership_id", "user_id",
-                                                   "assignment_id", "declaration_id", "identity_id"))
+                                                   "assignment_id", "declaration_id", "identity_id",
+                                                   "objection_id"))
 
 
 __all__ = ["ROLES", "World", "build", "fill", "is_scoped", "Bid"]

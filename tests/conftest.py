@@ -14,11 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
-from tortoise.context import TortoiseContext, tortoise_test_context
+from tortoise.context import TortoiseContext
 
 from challenge.app import create_app
 from challenge.audit import services as audit_services
-from challenge.db import MODEL_MODULES
+from challenge.db import MODEL_MODULES, connection_config
 from challenge.settings import Settings
 
 PG_URL = os.environ.get("CHALLENGE_TEST_DATABASE_URL", "")
@@ -53,7 +53,7 @@ async def _build_template() -> None:
         await ctx.close_connections()
 
 
-def _config(url: str) -> dict:
+def _config(url: str | dict) -> dict:
     return {
         "connections": {"default": url},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -97,7 +97,12 @@ def pg_database():
 async def db(tmp_path: Path, pg_database):
     audit_services.configure(key=TEST_AUDIT_KEY)
     if not PG_URL:
-        async with tortoise_test_context(MODEL_MODULES, db_url=f"sqlite:///{tmp_path / 'test.sqlite3'}") as ctx:
+        # The app's own SQLite engine (challenge/sqlite_backend.py), as `tortoise_test_context` would
+        # build a database with Tortoise's.
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=_config(connection_config(f"sqlite:///{tmp_path / 'test.sqlite3'}")),
+                           _create_db=True)
+            await ctx.generate_schemas(safe=False)
             yield ctx
         return
     name, reset = pg_database

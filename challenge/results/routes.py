@@ -28,9 +28,11 @@ from challenge.reviews import services as reviews
 from challenge.reviews.models import Panel, PanelStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.flash import flash
-from challenge.web.forms import Form
+from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
+from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 from challenge.web.timefmt import format_datetime, now_utc
@@ -117,8 +119,13 @@ async def object_page(request: Request):
             await parsed.discard()
         else:
             try:
-                objection = await objections.file_objection(notice=notice, user=user, uploads=parsed.files,
-                                                            storage=storage, now=now, **data)
+                objection = await create_once(
+                    form, user=user, location=lambda made: f"/results/objections/{made.id}",
+                    create=lambda: objections.file_objection(notice=notice, user=user, uploads=parsed.files,
+                                                             storage=storage, now=now, **data))
+            except AlreadyCreated:
+                await parsed.discard()  # this post's files: the first post's objection has its own
+                raise
             except DomainError as error:
                 form.add_errors(error.errors or {"reasons": error.message})
             else:
@@ -228,7 +235,7 @@ async def decision_page(request: Request):
     panel = await _managed_panel(request)
     if request.method != "POST":
         return await _render_decision(request, panel)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     bid_ids = [row.bid.id for row in await services.decision_basis(panel)]
     selected, reasons = forms.parse_decision(form, bid_ids)
     if form.is_valid:
@@ -247,7 +254,7 @@ async def publish(request: Request):
     decision = await Decision.get_or_none(id=_int(request, "decision_id"))
     if decision is None:
         raise HTTPException(404)
-    period = Form(await request.form())
+    period = Form(await read_form(request))
     working_days, starts_on = forms.parse_period(period)
     if period.is_valid:
         try:
@@ -288,7 +295,7 @@ async def manage_notice(request: Request):
 async def announce(request: Request):
     user = require_organiser(request)
     notice = await _managed_notice(request)
-    form = Form(await request.form())
+    form = Form(await read_form(request))
     text = form.text("announcement", max_length=services.ANNOUNCEMENT_MAX)
     if form.is_valid:
         try:
@@ -308,7 +315,7 @@ async def manage_objection(request: Request):
         raise HTTPException(404)
     form = Form()
     if request.method == "POST":
-        form = Form(await request.form())
+        form = Form(await read_form(request))
         data = forms.parse_answer(form)
         if form.is_valid:
             try:
@@ -326,7 +333,7 @@ async def manage_objection(request: Request):
 
 routes = [
     Route("/notices/{notice_id:int}", notice_page, name="notice"),
-    Route("/notices/{notice_id:int}/object", object_page, methods=["GET", "POST"], name="object"),
+    limited(Route("/notices/{notice_id:int}/object", object_page, methods=["GET", "POST"], name="object"), UPLOAD),
     Route("/challenges/{challenge_id:int}", challenge_results, name="challenge"),
     Route("/objections/{objection_id:int}", objection_page, name="objection"),
     Route("/objections/{objection_id:int}/files/{attachment_id:int}", objection_file, name="objection_file"),

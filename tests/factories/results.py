@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from challenge.accounts.models import Role, User
 from challenge.bids.models import Bid, BidStatus
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, Stage
+from challenge.results import services
+from challenge.results.models import Notice
 from challenge.reviews import services as reviews
 from challenge.reviews.models import Panel, PanelStatus
 from challenge.web.timefmt import now_utc
@@ -49,3 +51,12 @@ async def concluded_review(*, scores: list[int], recommended: list[int], winners
                                  recommended_ids=[bids[i].id for i in recommended])
     await panel.refresh_from_db()
     return Review(challenge=challenge, panel=panel, bids=bids, organiser=organiser, chair=chair, bidders=bidders)
+
+
+async def open_notice(review: Review, *, working_days: int = 5) -> Notice:
+    """The panel's recommendation decided and published as a notice starting on the next working day."""
+    selected = services.default_selection(await services.decision_basis(review.panel))
+    decision = await services.record_decision(panel=review.panel, actor=review.organiser, reasons={},
+                                              selected=selected)
+    return await services.publish_notice(decision=decision, actor=review.organiser, working_days=working_days,
+                                         starts_on=services.default_start(now_utc()))

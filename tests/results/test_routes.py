@@ -1,31 +1,27 @@
 """The results pages over HTTP: the organiser's decision and notice, objections, the announcement,
 and who may see what."""
 
+import asyncio
 import re
 from datetime import timedelta
 
 import feedparser
 
 from challenge.accounts.models import Role
+from challenge.audit.models import AuditEntry
 from challenge.bids.models import Bid, BidStatus
 from challenge.files.models import Attachment
 from challenge.results import objections, services, workdays
 from challenge.results.models import Decision, Notice, NoticeStatus, Objection, ObjectionStatus
+from challenge.web.limits import DEFAULT_BODY_LIMIT
 from challenge.web.timefmt import now_utc, to_beijing
 from factories import make_user
-from factories.results import concluded_review
+from factories.results import concluded_review, open_notice
 from factories.reviews import make_expert
 from querylog import count_queries
 
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 from factories.uploads import PDF  # a real PDF: every upload is parsed
-
-
-async def _notice(review) -> Notice:
-    decision = await services.record_decision(panel=review.panel, actor=review.organiser, reasons={},
-                                              selected=services.default_selection(
-                                                  await services.decision_basis(review.panel)))
-    return await services.publish_notice(decision=decision, actor=review.organiser, working_days=5,
-                                         starts_on=services.default_start(now_utc()))
 
 
 async def test_organiser_decides_and_publishes_the_notice(client):
@@ -98,7 +94,7 @@ async def test_results_pages_are_for_organisers_only(client, make_client):
 
 async def test_an_objection_with_evidence_is_confidential(client, make_client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     objector = review.bidders[1]
     http = make_client()
     await http.login(objector.email)
@@ -145,7 +141,7 @@ async def test_an_objection_with_evidence_is_confidential(client, make_client):
 
 async def test_objections_after_the_period_are_refused(client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     await Notice.filter(id=notice.id).update(ends_at=now_utc() - timedelta(minutes=1))
     await client.login(review.bidders[1].email)
     url = f"/results/notices/{notice.id}/object"
@@ -158,9 +154,49 @@ async def test_objections_after_the_period_are_refused(client):
     assert not await Objection.exists() and not await Attachment.filter(owner_type="objection").exists()
 
 
+async def test_an_objection_posted_twice_or_replayed_is_filed_once(client):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await open_notice(review)
+    await client.login(review.bidders[1].email)
+    url = f"/results/notices/{notice.id}/object"
+    token = FORM_TOKEN.search((await client.get(url)).text).group(1)
+    fields = {"real_name": "周研究员", "contact": "13800000000", "reasons": "第一名的中试装置实际规模与申报书不符。",
+              "form_token": token}
+    evidence = {"file": ("现场核查说明.pdf", PDF, "application/pdf")}
+    # A double click (two posts at once), then Back and the same form sent again.
+    posts = await asyncio.gather(client.submit(url, fields, files=evidence), client.submit(url, fields, files=evidence))
+    replayed = await client.submit(url, fields, files=evidence)
+    objection = await Objection.get()
+    assert [r.status_code for r in (*posts, replayed)] == [303] * 3
+    assert {r.headers["location"] for r in (*posts, replayed)} == {f"/results/objections/{objection.id}"}
+    assert await Objection.filter(notice_id=notice.id).count() == 1
+    assert await Attachment.filter(owner_type="objection").count() == 1
+    assert await AuditEntry.filter(action="objection.file").count() == 1
+    assert "该表单已提交过" in (await client.get(replayed.headers["location"])).text
+    # The form shown again is a new one: a second objection is possible on purpose.
+    assert FORM_TOKEN.search((await client.get(url)).text).group(1) != token
+
+
+async def test_evidence_is_streamed_up_to_the_upload_limit(client, settings):
+    review = await concluded_review(scores=[90, 80], recommended=[0])
+    notice = await open_notice(review)
+    await client.login(review.bidders[1].email)
+    url = f"/results/notices/{notice.id}/object"
+    fields = {"real_name": "周研究员", "contact": "13800000000", "reasons": "现场照片和检测报告见附件。"}
+    large = PDF + b"\0" * DEFAULT_BODY_LIMIT  # more than an ordinary form may carry
+    response = await client.submit(url, fields, files={"file": ("检测报告.pdf", large, "application/pdf")})
+    assert response.status_code == 303, response.text[:1000]
+    attachment = await Attachment.get(owner_type="objection").select_related("blob")
+    assert attachment.blob.size == len(large)
+    too_large = PDF + b"\0" * settings.max_upload_bytes
+    response = await client.submit(url, fields, files={"file": ("检测报告.pdf", too_large, "application/pdf")})
+    assert response.status_code == 413 and f"{settings.max_upload_mb} MB" in response.text
+    assert await Objection.all().count() == 1
+
+
 async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     bidder = make_client()
     await bidder.login(review.bidders[1].email)
     await bidder.submit(f"/results/notices/{notice.id}/object",
@@ -216,12 +252,12 @@ async def test_answer_then_announce_and_the_winner_is_everywhere(client, make_cl
 
 async def test_results_and_notice_pages_take_constant_queries(client):
     reviews = [await concluded_review(scores=[90, 80, 70], recommended=[0, 1], winners_count=2)]
-    notice = await _notice(reviews[0])
+    notice = await open_notice(reviews[0])
     few, _page = await count_queries(client, "/results")
     few_notice, _page = await count_queries(client, f"/results/notices/{notice.id}")
     for _ in range(3):
         review = await concluded_review(scores=[90, 85, 80, 75, 70], recommended=[0, 1, 2], winners_count=3)
-        await _notice(review)
+        await open_notice(review)
     many, page = await count_queries(client, "/results")
     assert many == few and page.count('class="challenge-card"') == 4
     notice = await Notice.filter().order_by("-id").first()
@@ -231,7 +267,7 @@ async def test_results_and_notice_pages_take_constant_queries(client):
 
 async def test_a_withdrawn_notice_stays_visible_and_points_to_its_revision(client):
     review = await concluded_review(scores=[90, 80], recommended=[0])
-    notice = await _notice(review)
+    notice = await open_notice(review)
     objection = await objections.file_objection(notice=notice, user=review.bidders[1], real_name="周研究员",
                                                 contact="13800000000", reasons="第一名的资质证书已过有效期，请核查。")
     await client.login(review.organiser.email)
