@@ -24,10 +24,12 @@ from tortoise.context import TortoiseContext
 
 from challenge import db as challenge_db
 from challenge.accounts import passwords
+from challenge.audit import services as audit
 from challenge.settings import Settings
 from conftest import PG_URL, _asyncpg_dsn, _with_db
 
 BACKEND = "postgres" if PG_URL else "sqlite"
+AUDIT_KEY = "cli-test-audit-key-" + "q" * 32
 
 
 def free_port() -> int:
@@ -95,7 +97,7 @@ class Database:
             "CHALLENGE_ARGON2_TIME_COST": "1",
             "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
             # One audit key for a template database and its copies (each copy has its own data folder).
-            "CHALLENGE_AUDIT_KEY": "cli-test-audit-key-" + "q" * 32,
+            "CHALLENGE_AUDIT_KEY": AUDIT_KEY,
         }
         for name in ("CHALLENGE_SMTP_HOST", "CHALLENGE_BASE_URL", "CHALLENGE_STORAGE", "CHALLENGE_LOG_FORMAT"):
             env.pop(name, None)
@@ -177,8 +179,9 @@ async def with_orm_on(database: Database, work):
     what a live server uses), through the same services the app calls."""
     settings = Settings(data_dir=database.folder / "data", database_url=database.url, secret_key="s" * 40,
                         upload_dir=database.folder / "data" / "uploads", mail_dir=database.folder / "data" / "outbox",
-                        argon2_time_cost=1, argon2_memory_kib=1024)
+                        argon2_time_cost=1, argon2_memory_kib=1024, audit_key=AUDIT_KEY)
     passwords.configure(time_cost=1, memory_kib=1024)
+    audit.configure(key=AUDIT_KEY)  # the key the `challenge` processes on this database use
     async with TortoiseContext() as ctx:
         await ctx.init(config=challenge_db.tortoise_config(settings))
         try:
