@@ -171,6 +171,10 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /review/manage/panels/{panel_id}/export/{kind}.{fmt}": ("organiser", "organiser"),
     "POST /review/manage/panels/{panel_id}/members": ("organiser", "organiser"),
     "POST /review/manage/panels/{panel_id}/propose": ("organiser", "organiser"),
+    # The organiser records the opinion only when neither chair nor deputy may (tests/reviews covers
+    # it); the access world's chair may, so here the route refuses everyone, organisers included.
+    "POST /review/manage/panels/{panel_id}/opinion": ("", ""),
+    "POST /review/manage/panels/{panel_id}/reopen/{assignment_id}": ("organiser", "organiser"),
     "GET /review/manage/panels/{panel_id}/ranking": ("organiser", "organiser"),
     "POST /review/manage/panels/{panel_id}/remind": ("organiser", "organiser"),
     "GET /review/panels/{panel_id}": ("expert", "expert"),
