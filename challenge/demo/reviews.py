@@ -15,7 +15,7 @@ from decimal import Decimal
 from challenge.accounts.models import Organisation
 from challenge.bids.models import Bid, BidPartner, BidStatus, TeamMember
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
-from challenge.reviews import services
+from challenge.reviews import panels, services
 from challenge.reviews.models import Assignment, AssignmentStatus, Availability, ConflictKind, Panel
 from challenge.web.timefmt import now_utc
 
@@ -112,7 +112,7 @@ async def _scored_panel(ctx, challenge: Challenge, bids: list[Bid], stage: Stage
     admin = ctx.users["admin@demo.cn"]
     experts = [ctx.users[email] for email in PROFILES if email in ctx.users]
     name = f"{challenge.title}{stage.name if stage else ''}评审专家组"
-    panel = await services.create_panel(
+    panel = await panels.create_panel(
         challenge=challenge, stage=stage, name=name, member_ids=[e.id for e in experts],
         chair_id=ctx.users["expert1@demo.cn"].id, due_at=now_utc().replace(microsecond=0) + timedelta(days=7),
         dispersion_threshold=Decimal("8"), actor=admin,

@@ -24,7 +24,7 @@ from challenge.results.models import (
     ObjectionStatus,
     Remedy,
 )
-from challenge.reviews import services as reviews
+from challenge.reviews import panels
 from challenge.reviews.models import Panel, PanelStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.flash import flash
@@ -78,7 +78,8 @@ async def notice_page(request: Request):
         "own_bid": own_bid, "can_object": permissions.can_object(user, notice, now),
         "closed_message": objections.closed_message(notice, now),
         "is_organiser": permissions.can_manage_results(user), "horse_race": horse_race,
-        "labels": services.outcome_labels(stage=notice.kind == NoticeKind.STAGE, horse_race=horse_race),
+        "labels": services.outcome_labels(stage=notice.kind == NoticeKind.STAGE, horse_race=horse_race,
+                                          final=await services.settles_challenge(notice)),
         "closing_time": workdays.CLOSING_TIME,
         "published_head": _head(notice.published_head), "announced_head": _head(notice.announced_head), **ENUMS,
     })
@@ -216,9 +217,10 @@ async def _render_decision(request: Request, panel: Panel, *, form: Form | None 
     return render(request, "results/decision.html", {
         "panel": panel, "challenge": panel.challenge, "rows": rows, "form": form, "decision": decision,
         "notice": notice, "period": period, "concluded": concluded, "editable": concluded and fresh_or_draft,
-        "horse_race": horse_race, "labels": services.outcome_labels(stage=panel.stage_id is not None,
-                                                                   horse_race=horse_race),
-        "limit": reviews.recommend_limit(panel.challenge, panel.stage), "yes": _("是"), "recommended_word": _("推荐"),
+        "horse_race": horse_race, "labels": services.outcome_labels(
+            stage=panel.stage_id is not None, horse_race=horse_race,
+            final=panel.stage is not None and await panels.is_last_stage(panel.stage)),
+        "limit": panels.recommend_limit(panel.challenge, panel.stage), "yes": _("是"), "recommended_word": _("推荐"),
         "closing_time": workdays.CLOSING_TIME, **ENUMS,
     }, status_code=400 if not (form.is_valid and period.is_valid) else 200)
 
