@@ -153,7 +153,7 @@ def cmd_send_mail(args, settings) -> int:
 
 
 AREAS_WITH_COMMANDS = [
-    area for area in ("needs", "challenges", "bids", "reviews", "results")
+    area for area in ("needs", "challenges", "bids", "reviews", "results", "delivery")
     if importlib.util.find_spec(f"challenge.{area}.commands") is not None
 ]
 

@@ -38,6 +38,9 @@ from challenge.web.timefmt import format_datetime, now_utc
 
 # The states and kinds templates compare against.
 ENUMS = {"NoticeStatus": NoticeStatus, "NoticeKind": NoticeKind, "ObjectionStatus": ObjectionStatus}
+# Sections areas above add to /results (delivery: acceptance results): async () -> a context with its
+# "template", or None.
+INDEX_SECTIONS: list = []
 
 
 def _int(request: Request, name: str) -> int:
@@ -51,8 +54,9 @@ async def results_index(request: Request):
     open_views = await queries.notice_views(await queries.open_notices(), selected_only=True)
     page = await paginate(queries.announced_notices(), page_number(request.query_params.get("page")))
     page.items = await queries.notice_views(list(page.items), selected_only=True)
+    sections = [section for build in INDEX_SECTIONS if (section := await build()) is not None]
     return render(request, "results/index.html", {"open_views": open_views, "page": page, "now": now_utc(),
-                                                  "audit_head": await current_head()})
+                                                  "audit_head": await current_head(), "sections": sections})
 
 
 async def _public_notice(request: Request) -> Notice:

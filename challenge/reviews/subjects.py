@@ -22,13 +22,13 @@ class Subject:
     files: list[queries.FileView] = field(default_factory=list)  # numbered for the download route
 
 
-# (panel, challenge, bid, code, blind) -> Subject
+# (panel, challenge, bid, code, is_blind) -> Subject
 Loader = Callable[..., Awaitable[Subject]]
 
 
-async def bid_subject(*, panel: Panel, challenge: Challenge, bid: Bid, code: str, blind: bool) -> Subject:
-    view = await queries.bid_view(bid=bid, code=code, is_blind=blind)
-    return Subject(template="reviews/_subject_bid.html", label=view.label, title=view.title, blind=blind,
+async def bid_subject(*, panel: Panel, challenge: Challenge, bid: Bid, code: str, is_blind: bool) -> Subject:
+    view = await queries.bid_view(bid=bid, code=code, is_blind=is_blind)
+    return Subject(template="reviews/_subject_bid.html", label=view.label, title=view.title, blind=is_blind,
                    view=view, files=view.files)
 
 
@@ -39,4 +39,4 @@ async def subject_for(panel: Panel, bid: Bid, code: str) -> Subject:
     """What the expert of `panel` reviews of `bid` (the panel's challenge loaded)."""
     challenge = panel.challenge
     return await LOADERS[panel.purpose](panel=panel, challenge=challenge, bid=bid, code=code,
-                                        blind=panel.is_blind(challenge))
+                                        is_blind=panel.is_blind(challenge))
