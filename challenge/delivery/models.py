@@ -257,9 +257,9 @@ class ProjectReview(Model):
 
 
 class Outcome(LabelledStrEnum):
-    PASSED = "passed", N_("通过")
+    PASSED = "passed", N_("予以通过")
     RECTIFY = "rectify", N_("限期整改")
-    FAILED = "failed", N_("不通过")
+    FAILED = "failed", N_("不予通过")
 
 
 class ReviewResult(Model):
