@@ -51,6 +51,7 @@ CONCLUDED = {
     "notice": (None, [1], "专家组认为排名第一的申报技术路线成熟、余热梯级利用方案完整，示范工程条件落实，推荐揭榜。"),
     "objection": (None, [1], "专家组认为排名第一的申报直接再生工艺能耗优势明显、中试数据充分，推荐揭榜。"),
     "announced": (None, [1], "专家组认为排名第一的申报碳汇监测方法先进、示范区条件好，推荐揭榜。"),
+    "accepted": (None, [1], "专家组认为排名第一的申报抗污染膜材料性能突出、示范园区条件落实，推荐揭榜。"),
     # The panel recommends the third by score over the second: the results demo follows it, with reasons.
     "race": (0, [1, 3], "专家组认为排名第三的团队富氢喷吹方案可放大性最好，建议与第一名一同晋级工业试验。"),
 }
