@@ -193,7 +193,7 @@ async def version_rows(kind: VersionKind, owner_id: int) -> list[DeliveryVersion
 
 async def track_section(challenge: Challenge, user) -> dict | None:
     """The track (赛道) on a horse race's page: each stage's funding, deliverable, deadline and
-    results, and the teams still in the race (named once a stage gate has been announced)."""
+    results, and the teams still in the race (named once a result lets them go on)."""
     if challenge.mechanism != Mechanism.HORSE_RACE:
         return None
     stages = list(await Stage.filter(challenge_id=challenge.id).order_by("position", "id"))
@@ -203,8 +203,9 @@ async def track_section(challenge: Challenge, user) -> dict | None:
     for stage_id in await StageDeliverable.filter(stage_id__in=[s.id for s in stages] or [0],
                                                   current_version__gt=0).values_list("stage_id", flat=True):
         handed[stage_id] = handed.get(stage_id, 0) + 1
+    # Teams go on, or win, only by an announced result: naming them is public.
     racing = await Bid.filter(challenge_id=challenge.id, status__in=[BidStatus.ADVANCED, BidStatus.WINNER]) \
-        .select_related("lead_org").order_by("id") if results else []
+        .select_related("lead_org").order_by("id")
     return {"template": "delivery/_track_section.html", "slot": "stages", "stages": [
         {"stage": s, "last": i == len(stages) - 1, "handed": handed.get(s.id, 0),
          "results": [r for r in results if r.stage_id == s.id]} for i, s in enumerate(stages)],

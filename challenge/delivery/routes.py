@@ -209,6 +209,8 @@ async def report_form(request: Request):
         raise HTTPException(404)
     report = await ProgressReport.get_or_none(milestone_id=milestone.id)
     if not permissions.can_report(user, project, project.bid):
+        if request.method == "POST":
+            raise HTTPException(403, _("只有本项目团队可以提交进展报告"))
         if report is None:
             raise HTTPException(404)
         return redirect(f"/delivery/reports/{report.id}")

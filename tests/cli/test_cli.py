@@ -304,7 +304,7 @@ async def _sign_in(url: str, tmp_path: Path, email: str, password: str) -> httpx
 
 def test_verify_results_passes_on_the_demo_and_fails_after_a_score_is_edited(demo_cli, demo_db):
     noticed = sorted({row[0] for row in demo_db.query("SELECT challenge_id FROM result_notice")})
-    assert len(noticed) == 4
+    assert len(noticed) == 5
     for challenge_id in noticed:
         assert "scores match the published decision" in demo_cli("verify-results", str(challenge_id)).stdout
     announced = demo_db.query("SELECT challenge_id FROM result_notice WHERE kind = 'result' AND status = 'announced'")

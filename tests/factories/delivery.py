@@ -58,13 +58,14 @@ class Delivery:
 
 
 async def make_project(settings, *, milestone_days: tuple[int, ...] = (30, 120), team_locale: str = "zh_CN",
-                       requested: str = "1000", partners=None) -> Delivery:
-    """An open call whose winner's project started at its announcement (the delivery area's hook)."""
-    issuer_org = await make_org(name=f"发榜单位{now_utc().timestamp()}")
+                       requested: str = "1000", partners=None, team: User | None = None) -> Delivery:
+    """An open call whose winner's project started at its announcement (the delivery area's hook).
+    `team`: a bidder of the winning organisation (a new organisation's when not given)."""
+    issuer_org = await make_org()
     challenge = await make_challenge()
     await challenge.issuers.add(issuer_org)
     issuer = await make_user(Role.SUBMITTER, organisation=issuer_org)
-    team = await make_bidder()
+    team = team or await make_bidder()
     await User.filter(id=team.id).update(locale=team_locale)
     team = await User.get(id=team.id).select_related("organisation")
     content = await full_content(challenge, requested=requested, partners=partners)
