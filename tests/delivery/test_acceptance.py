@@ -138,7 +138,8 @@ async def test_the_acceptance_result_is_published_notified_and_finishes_the_chal
     verdicts = {v.target_id: v.met for v in await AchievedValue.all()}
     assert verdicts == {targets[0].id: True, targets[1].id: False}
     told = await Notification.filter(user=made.team).order_by("-id").first()
-    assert "专家组同意通过验收" in told.body  # TODO-en
+    assert told.subject.startswith("Acceptance review conclusion") and "Conclusion: Passed" in told.body
+    assert "专家组同意通过验收" in told.body  # the organiser's words, as written
     assert await Notification.filter(user=made.issuer, link=f"/delivery/results/{result.id}").exists()
     # Public: the challenge page, /results, the result's page and both feeds.
     await client.submit("/logout")
