@@ -527,9 +527,8 @@ async def panel_new(request: Request):
         form = Form(await read_form(request))
         data = forms.parse_panel(form, expert_ids, [s.id for s in stages])
         if form.is_valid:
-            stage = next((s for s in stages if s.id == data.pop("stage_id")), None) if data.get("stage_id") \
-                else None
-            data.pop("stage_id", None)
+            chosen = data.pop("stage_id", None)
+            stage = next((s for s in stages if s.id == chosen), None)
             try:
                 panel = await create_once(
                     form, user=user, location=lambda created: f"/review/manage/panels/{created.id}",
