@@ -25,7 +25,7 @@ from challenge.results.models import (
     Remedy,
 )
 from challenge.reviews import panels
-from challenge.reviews.models import Panel, PanelStatus
+from challenge.reviews.models import RESULT_PURPOSES, Panel, PanelStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.flash import flash
 from challenge.web.forms import Form
@@ -187,8 +187,8 @@ async def manage_index(request: Request):
 
 async def _managed_panel(request: Request) -> Panel:
     panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage")
-    if panel is None:
-        raise HTTPException(404)
+    if panel is None or panel.purpose not in RESULT_PURPOSES:
+        raise HTTPException(404)  # a project's review has its result in the delivery area
     return panel
 
 

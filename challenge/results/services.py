@@ -39,7 +39,7 @@ from challenge.results.models import (
 )
 from challenge.reviews import panels, stages
 from challenge.reviews import services as reviews
-from challenge.reviews.models import Panel, PanelStatus, ReviewOpinion
+from challenge.reviews.models import RESULT_PURPOSES, Panel, PanelStatus, ReviewOpinion
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc, to_beijing
 
@@ -153,6 +153,8 @@ async def record_decision(*, panel: Panel, actor: User, selected: dict[int, bool
     """
     _check_organiser(actor)
     now = now or now_utc()
+    if panel.purpose not in RESULT_PURPOSES:
+        raise InvalidTransition(_("中期评估和验收的结论在攻关项目中作出，不经公示"))
     if panel.status != PanelStatus.CONCLUDED:
         raise InvalidTransition(_("专家组尚未形成意见，暂不能作出评审结果"))
     _check_unpublished(await notice_of(await latest_decision(panel)))
