@@ -206,4 +206,6 @@ class Migration(migrations.Migration):
             name='funding_wan',
             field=fields.DecimalField(default=0, db_default=0, max_digits=14, decimal_places=2),
         ),
+        # Panels formed before panels had a purpose: those of a stage review a stage.
+        ops.RunSQL("UPDATE review_panel SET purpose = 'stage' WHERE stage_id IS NOT NULL", reverse_sql=""),
     ]
