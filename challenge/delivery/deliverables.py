@@ -36,10 +36,6 @@ class DeadlinePassed(DomainError):
     """The stage's deadline has passed: nothing was saved."""
 
 
-def deliverable_link(bid_id: int, stage_id: int) -> str:
-    return f"/delivery/bids/{bid_id}/stages/{stage_id}"
-
-
 def is_racing(bid: Bid) -> bool:
     return bid.status in RACE_BID_STATES
 
@@ -144,11 +140,3 @@ async def _tell_team(bid: Bid, stage: Stage, version: DeliveryVersion) -> None:
                            number=version.receipt_number, when=format_datetime(version.submitted_at),
                            sha=version.sha256),
             link=f"/delivery/versions/{version.id}")
-
-
-async def deliverables_by_stage(stage_ids: list[int]) -> dict[int, list[StageDeliverable]]:
-    """stage id -> the deliverables handed in (at least one version)."""
-    result: dict[int, list[StageDeliverable]] = {stage_id: [] for stage_id in stage_ids}
-    for row in await StageDeliverable.filter(stage_id__in=stage_ids or [0], current_version__gt=0):
-        result[row.stage_id].append(row)
-    return result

@@ -10,6 +10,7 @@ and to finished once every project has its final result.
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from challenge.accounts.models import User
@@ -73,9 +74,11 @@ def milestone_state(milestone: ProjectMilestone, report_status: ReportStatus | N
 
 
 def overdue_milestones(query, day: date):
-    """Milestones of running projects due before `day` without an accepted report (a queryset)."""
-    return query.filter(due_date__lt=day, project__status__in=list(OPEN_PROJECT_STATES)).exclude(
-        report__status=ReportStatus.ACCEPTED)
+    """Milestones of running projects due before `day` without an accepted report (a queryset,
+    for lists and counts: the reminders use it, and so can a desk)."""
+    return query.filter(Q(report__id__isnull=True) | Q(report__status__in=[ReportStatus.SUBMITTED,
+                                                                            ReportStatus.RETURNED]),
+                        due_date__lt=day, project__status__in=list(OPEN_PROJECT_STATES))
 
 
 # -- creation -------------------------------------------------------------------------------------

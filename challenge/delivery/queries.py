@@ -15,7 +15,6 @@ from challenge.delivery.deliverables import RACE_CHALLENGE_STATES
 from challenge.delivery.models import (
     AcceptanceReport,
     AchievedValue,
-    DeliveryVersion,
     FundingTranche,
     ProgressReport,
     Project,
@@ -183,10 +182,6 @@ async def project_context(project: Project, day: date) -> dict:
         "reviews": [{"review": r, "result": results.get(r.id)} for r in reviews],
         "overdue": sum(1 for v in views if v.state == MilestoneState.OVERDUE),
     }
-
-
-async def version_rows(kind: VersionKind, owner_id: int) -> list[DeliveryVersion]:
-    return await receipts.history(kind, owner_id)
 
 
 # -- public sections ------------------------------------------------------------------------------

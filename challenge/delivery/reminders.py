@@ -21,7 +21,7 @@ from challenge.delivery.models import (
     ReminderKind,
     ReportStatus,
 )
-from challenge.delivery.projects import project_link, today
+from challenge.delivery.projects import overdue_milestones, project_link, today
 from challenge.mail.services import notify
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_date, now_utc
@@ -35,14 +35,14 @@ async def send_milestone_reminders(*, days: int, now: datetime | None = None) ->
     Returns (team reminders sent, organiser reminders sent)."""
     now = now or now_utc()
     day = today(now)
-    running = ProjectMilestone.filter(project__status__in=list(OPEN_PROJECT_STATES)).select_related(
-        "project", "project__bid")
-    soon = await running.filter(due_date__gte=day, due_date__lte=day + timedelta(days=days)).order_by("due_date", "id")
-    late = await running.filter(due_date__lt=day).order_by("due_date", "id")
-    statuses = dict(await ProgressReport.filter(milestone_id__in=[m.id for m in soon + late] or [0]).values_list(
+    soon = await ProjectMilestone.filter(project__status__in=list(OPEN_PROJECT_STATES), due_date__gte=day,
+                                         due_date__lte=day + timedelta(days=days)).select_related(
+        "project", "project__bid").order_by("due_date", "id")
+    late = await overdue_milestones(ProjectMilestone.all(), day).select_related("project", "project__bid").order_by(
+        "due_date", "id")
+    statuses = dict(await ProgressReport.filter(milestone_id__in=[m.id for m in soon] or [0]).values_list(
         "milestone_id", "status"))
     soon = [m for m in soon if statuses.get(m.id) not in FILED]
-    late = [m for m in late if statuses.get(m.id) != ReportStatus.ACCEPTED]
     teams: dict[int, list[User]] = {}
     for user in await User.filter(organisation_id__in=list({m.project.bid.lead_org_id for m in soon}) or [0],
                                   is_active=True):

@@ -122,7 +122,7 @@ async def deliverable_page(request: Request):
     return render(request, "delivery/deliverable.html", {
         "bid": bid, "stage": stage, "challenge": bid.challenge, "deliverable": deliverable, "form": form,
         "files": await receipts.files_of(deliverable) if deliverable else [], "team": team,
-        "versions": await queries.version_rows(VersionKind.DELIVERABLE, deliverable.id) if deliverable else [],
+        "versions": await receipts.history(VersionKind.DELIVERABLE, deliverable.id) if deliverable else [],
         "problem": problem.message if problem else "",
         "blind": bid.challenge.blind_review, "now": now,
     }, status_code=status)
@@ -241,7 +241,7 @@ async def report_form(request: Request):
     return render(request, "delivery/report_form.html", {
         "project": project, "milestone": milestone, "report": report, "form": form,
         "files": await receipts.files_of(report) if report else [],
-        "versions": await queries.version_rows(VersionKind.REPORT, report.id) if report else [],
+        "versions": await receipts.history(VersionKind.REPORT, report.id) if report else [],
     }, status_code=status)
 
 
@@ -266,7 +266,7 @@ async def report_page(request: Request):
             else:
                 flash(request, _("审核结果已记录，并已通知项目团队。"))
                 return redirect(f"/delivery/projects/{report.project_id}#milestone-{report.milestone_id}")
-    versions = await queries.version_rows(VersionKind.REPORT, report.id)
+    versions = await receipts.history(VersionKind.REPORT, report.id)
     latest = (await receipts.latest(VersionKind.REPORT, [report.id])).get(report.id)
     return render(request, "delivery/report.html", {
         "report": report, "project": report.project, "milestone": report.milestone, "versions": versions,
@@ -317,7 +317,7 @@ async def acceptance_form(request: Request):
     return render(request, "delivery/acceptance_form.html", {
         "project": project, "targets": targets, "report": report, "form": form, "editable": editable,
         "files": files, "round": project.acceptance_round,
-        "versions": await queries.version_rows(VersionKind.ACCEPTANCE, report.id) if report else [],
+        "versions": await receipts.history(VersionKind.ACCEPTANCE, report.id) if report else [],
     }, status_code=status)
 
 
