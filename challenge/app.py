@@ -25,6 +25,7 @@ from challenge.admin import routes as admin
 from challenge.audit import services as audit_services
 from challenge.bids import routes as bids
 from challenge.challenges import routes as challenges
+from challenge.delivery import routes as delivery
 from challenge.enums import N_
 from challenge.errors import DomainError, NotFound, PermissionDenied
 from challenge.files.storage import make_storage
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/bids", routes=bids.routes, name="bids"),
         Mount("/review", routes=reviews.routes, name="reviews"),
         Mount("/results", routes=results.routes, name="results"),
+        Mount("/delivery", routes=delivery.routes, name="delivery"),
         Mount("/admin", routes=admin.routes, name="admin"),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]

@@ -203,7 +203,7 @@ def cmd_restore(args, settings) -> int:
 
 
 AREAS_WITH_COMMANDS = [
-    area for area in ("files", "needs", "challenges", "bids", "reviews", "results")
+    area for area in ("files", "needs", "challenges", "bids", "reviews", "results", "delivery")
     if importlib.util.find_spec(f"challenge.{area}.commands") is not None
 ]
 

@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "challenge.bids.models",
     "challenge.reviews.models",
     "challenge.results.models",
+    "challenge.delivery.models",
     "challenge.web.models",
 ]
 

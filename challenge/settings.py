@@ -77,6 +77,7 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     notice_working_days: int = 5
+    milestone_reminder_days: int = 7  # teams are reminded this many days before a milestone is due
     storage_backend: str = "local"
     s3_endpoint: str = ""
     s3_bucket: str = ""
@@ -132,6 +133,7 @@ def load_settings() -> Settings:
         login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),
         notice_working_days=int(_env("NOTICE_WORKING_DAYS", "5")),
+        milestone_reminder_days=int(_env("MILESTONE_REMINDER_DAYS", "7")),
         argon2_time_cost=int(_env("ARGON2_TIME_COST", "3")),
         argon2_memory_kib=int(_env("ARGON2_MEMORY_KIB", "65536")),
         password_reset_hours=int(_env("PASSWORD_RESET_HOURS", "2")),

@@ -5,16 +5,18 @@ import json
 from dataclasses import dataclass, field
 
 from challenge.accounts.models import LinkedIdentity, Membership, Role, User
-from challenge.bids.models import Bid
+from challenge.bids.models import Bid, BidStatus
 from challenge.challenges.models import Question
-from challenge.demo.bids import upload_from_bytes
 from challenge.files.models import Attachment
 from challenge.files.services import attach
 from challenge.needs.models import NeedStatus
+from challenge.delivery import deliverables, reports
+from challenge.delivery.models import AcceptanceReport, FundingTranche, Outcome, Project, ProjectReview, ReviewResult
 from challenge.results import objections
-from challenge.reviews.models import ConflictDeclaration, ConflictKind
-from factories import make_campaign, make_challenge, make_need, make_org, make_organiser, make_user
-from factories.bids import make_submitted, tiny_pdf
+from challenge.reviews.models import ConflictDeclaration, ConflictKind, Panel, PanelPurpose, PanelStatus
+from factories import make_bid, make_campaign, make_challenge, make_need, make_org, make_organiser, make_user
+from factories.bids import make_submitted, tiny_pdf, upload_from_bytes
+from factories.delivery import make_project, make_race
 from factories.results import concluded_review, open_notice
 from factories.reviews import (
     assign,
@@ -106,23 +108,61 @@ async def build(settings, storage) -> World:
                 reasons="第一名的中试装置实际规模与申报书不符。", uploads=[evidence], storage=storage)
             objected[role] = (objection.id, (await objections.evidence(objection))[0].id)
 
+    delivery = await build_delivery(settings, storage, people["bidder"], member_b)
+
     world.shared.update(campaign_id=campaign.id, challenge_id=challenge.id, question_id=question.id,
                         review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
                         fmt="csv", kind="scores", decision="reject", notice_id=notice.id,
                         decision_id=notice.decision_id, results_panel_id=results.panel.id,
-                        results_challenge_id=results.challenge.id)
+                        results_challenge_id=results.challenge.id, **delivery.shared)
     world.own.update(org_id=org_a.id, need_id=need_a.id, need_attachment_id=need_files[0].id, bid_id=bid_a.id,
                      draft_need_id=drafts[0].id, draft_attachment_id=draft_files[0].id, leaver_id=leavers[0].id,
                      bid_attachment_id=bid_files[0].id, blob_id=version_blobs[0], membership_id=request_a.id,
                      user_id=colleague.id, assignment_id=own_task.id, declaration_id=declarations[0].id,
-                     identities=identities, objections=objected)
+                     identities=identities, objections=objected, **delivery.own)
     world.other.update(org_id=org_b.id, need_id=need_b.id, need_attachment_id=need_files[1].id, bid_id=bid_b.id,
                        draft_need_id=drafts[1].id, draft_attachment_id=draft_files[1].id, leaver_id=leavers[1].id,
                        bid_attachment_id=bid_files[1].id, blob_id=version_blobs[1], membership_id=request_b.id,
                        user_id=member_b.id, assignment_id=other_task.id, declaration_id=declarations[1].id,
                        identity_id=other_identity.id, objection_id=objected["other"][0],
-                       objection_attachment_id=objected["other"][1])
+                       objection_attachment_id=objected["other"][1], **delivery.other)
     return world
+
+
+async def build_delivery(settings, storage, team_a: User, team_b: User) -> World:
+    """Delivery objects of organisation A's and B's teams: a racing bid with its stage deliverable
+    (a version with a file), a project with a milestone report (a version with a file); shared: a
+    stage, a tranche, a project's review panel and a published acceptance result."""
+    found = World()
+    race = await make_race(teams=0)
+    stage = race.stages[0]
+    for side, team in (("own", team_a), ("other", team_b)):
+        await team.fetch_related("organisation")
+        bid = await make_bid(challenge=race.challenge, lead_org=team.organisation, status=BidStatus.IN_REVIEW)
+        report = await upload_from_bytes(storage, field="files", filename="阶段报告.pdf", data=tiny_pdf(f"{side} stage"))
+        version = await deliverables.submit_deliverable(bid=bid, stage=stage, actor=team, report="小试报告",
+                                                        uploads=[report], storage=storage)
+        made = await make_project(settings, team=team)
+        milestone = made.milestones[0]
+        upload = await upload_from_bytes(storage, field="files", filename="进展.pdf", data=tiny_pdf(f"{side} report"))
+        await reports.submit_report(project=made.project, milestone=milestone, actor=team, text="进展",
+                                    uploads=[upload], storage=storage)
+        getattr(found, side).update(race_bid_id=bid.id, version_id=version.id, project_id=made.project.id,
+                                    milestone_id=milestone.id, report_id=(await milestone.report).id)
+    project = await Project.get(id=found.other["project_id"]).select_related("challenge")
+    tranche = await FundingTranche.create(project=project, planned_wan=100, planned_on=project.started_at.date())
+    panel = await Panel.create(challenge=project.challenge, purpose=PanelPurpose.ACCEPTANCE, name="验收专家组",
+                               status=PanelStatus.CONCLUDED)
+    review = await ProjectReview.create(project=project, panel=panel, acceptance_report=await AcceptanceReport.create(
+        project=project, round=1))
+    published = await ReviewResult.create(review=review, project=project, outcome=Outcome.PASSED, opinion="通过",
+                                          published=True, recorded_at=project.started_at)
+    open_panel = await Panel.create(challenge=project.challenge, purpose=PanelPurpose.MIDTERM, name="中期评估专家组",
+                                    status=PanelStatus.CONCLUDED)
+    await ProjectReview.create(project=project, panel=open_panel)
+    found.shared.update(stage_id=stage.id, tranche_id=tranche.id, result_id=published.id,
+                        project_panel_id=open_panel.id)
+    return found
 
 
 # Routes that need a query parameter to name their object.
@@ -161,6 +201,10 @@ def fill(path: str, world: World, role: str, side: str) -> str:
         values["challenge_id"] = world.shared["results_challenge_id"]
         values["panel_id"] = world.shared["results_panel_id"]
         values["attachment_id"] = values["objection_attachment_id"]
+    if path.startswith("/delivery/bids/"):
+        values["bid_id"] = values["race_bid_id"]  # a team racing on a horse race
+    if path.startswith("/delivery/panels/"):
+        values["panel_id"] = world.shared["project_panel_id"]  # a project's review, concluded
     if "/attachments/" in path:
         values["attachment_id"] = values["need_attachment_id" if path.startswith("/needs") else "bid_attachment_id"]
     for name, value in values.items():
@@ -172,7 +216,7 @@ def is_scoped(path: str) -> bool:
     """Whether the path names an object that belongs to an organisation or a person."""
     return any("{" + name in path for name in ("org_id", "need_id", "bid_id", "membership_id", "user_id",
                                                    "assignment_id", "declaration_id", "identity_id",
-                                                   "objection_id"))
+                                                   "objection_id", "project_id", "version_id", "report_id"))
 
 
 __all__ = ["ROLES", "World", "build", "fill", "is_scoped", "Bid"]

@@ -31,7 +31,7 @@ MIN_ROWS = {"target": 3, "criterion": 4, "stage": 3}
 GROUPS = {
     "target": ("id", "name", "value", "unit", "verification"),
     "criterion": ("id", "name", "weight", "max_score", "guidance"),
-    "stage": ("id", "name", "deliverable", "due", "advance"),
+    "stage": ("id", "name", "deliverable", "due", "advance", "funding"),
 }
 ADD_ACTIONS = {f"add_{group}": group for group in GROUPS}
 
@@ -109,8 +109,17 @@ def parse_stages(form: Form) -> list[StageRow]:
                              due_at=end_of_day_beijing(due) if due else None,
                              advance_count=form.integer(f"stage-{i}-advance", required=True, min_value=1,
                                                         max_value=100),
-                             id=_row_id(form, "stage", i)))
+                             id=_row_id(form, "stage", i), funding_wan=_stage_funding(form, i)))
     return rows
+
+
+def _stage_funding(form: Form, i: int) -> Decimal:
+    return form.decimal(f"stage-{i}-funding", min_value=0, max_value=Decimal("10000000"), default=Decimal("0"))
+
+
+def parse_stage_funding(form: Form, stages: list[StageRow]) -> list[StageRow]:
+    """The amendment form: each published stage with its funding (the rest of a stage stays)."""
+    return [replace(row, funding_wan=_stage_funding(form, i)) for i, row in enumerate(stages)]
 
 
 def _ids(form: Form, name: str) -> list[int]:
@@ -160,6 +169,7 @@ def parse_amendment(form: Form, current: ChallengeData, *, can_move_close: bool)
     """The amendable fields over the current data, and the explanation."""
     data = replace(current)
     _text_fields(form, data)
+    data.stages = parse_stage_funding(form, current.stages)
     # The form shows minutes: an unchanged field keeps the stored time, seconds included.
     if can_move_close and form.get("closes_at").strip() != input_value(current.closes_at):
         data.closes_at = form.datetime_local("closes_at", required=True)
@@ -189,7 +199,7 @@ def challenge_form_data(data: ChallengeData) -> dict[str, str]:
                                                 "max_score": _plain(r.max_score), "guidance": r.guidance}),
         ("stage", data.stages, lambda r: {"name": r.name, "deliverable": r.deliverable,
                                           "due": to_beijing(r.due_at).date().isoformat() if r.due_at else "",
-                                          "advance": _plain(r.advance_count)}),
+                                          "advance": _plain(r.advance_count), "funding": _plain(r.funding_wan)}),
     ):
         values[f"{group}_rows"] = str(len(rows))
         for i, row in enumerate(rows):

@@ -179,6 +179,8 @@ class Stage(Model):
     deliverable = fields.TextField(default="")
     due_at = fields.DatetimeField()
     advance_count = fields.IntField(default=1)
+    # The funding of the stage (阶段经费, 万元): what the teams racing in it share.
+    funding_wan = fields.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0)
 
     class Meta:
         table = "stage"

@@ -36,8 +36,10 @@ from challenge.web.timefmt import now_utc
 PUBLISH_REFUSED = N_("榜单未发布，也未保存本次修改。请先解决以下问题：")
 # What the challenge page offers; review, notice and delivery move the rest through their own services.
 PAGE_TRANSITIONS = {ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.CANCELLED}
-# Sections that upper areas add to the challenge page (results: its notices and announcement),
-# registered by them at import: async (challenge, user) -> a context with its "template", or None.
+# Sections that upper areas add to the challenge page (results: its notices and announcement;
+# delivery: a horse race's track, the projects), registered by them at import:
+# async (challenge, user) -> a context with its "template" and its "slot" ("top", the default, or
+# "stages": where a horse race shows its stages), or None.
 PAGE_SECTIONS: list = []
 
 
@@ -75,12 +77,13 @@ async def challenge_detail(request: Request):
     challenge = await _challenge_or_404(request)
     user = current_user(request)
     now = now_utc()
-    await challenge.fetch_related("domain", "issuers", "needs", "targets", "criteria", "stages", "amendments")
+    await challenge.fetch_related("domain", "issuers", "needs", "targets", "criteria", "amendments")
     questions = await Question.filter(challenge=challenge).order_by("created_at", "id")
-    race_teams = await services.teams_in_race(challenge) if challenge.mechanism == Mechanism.HORSE_RACE else []
     amendments = sorted(challenge.amendments, key=lambda a: a.version, reverse=True)
     organiser = permissions.is_organiser(user)
     sections = [section for build in PAGE_SECTIONS if (section := await build(challenge, user)) is not None]
+    for section in sections:
+        section.setdefault("slot", "top")
     return render(request, "challenges/detail.html", {
         "sections": sections,
         "challenge": challenge, "now": now,
@@ -88,7 +91,7 @@ async def challenge_detail(request: Request):
         "accepting": challenge.accepting_bids(now),
         "issuers": sorted(challenge.issuers, key=lambda o: o.name),
         "needs": list(challenge.needs),
-        "targets": list(challenge.targets), "criteria": list(challenge.criteria), "stages": list(challenge.stages),
+        "targets": list(challenge.targets), "criteria": list(challenge.criteria),
         "amendments": [(a, describe_changes(a)) for a in amendments],
         "questions": services.visible_questions(questions, user),
         "unanswered": sum(1 for q in questions if not q.is_answered),
@@ -100,7 +103,7 @@ async def challenge_detail(request: Request):
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
                         if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
                         and (s != ChallengeStatus.CLOSED or challenge.window_passed(now))] if organiser else [],
-        "question_form": Form(), "region_name": regions.name, "race_teams": race_teams,
+        "question_form": Form(), "region_name": regions.name,
         "org_type_labels": {t.value: t.label for t in OrgType},
     })
 
@@ -283,7 +286,8 @@ async def amend(request: Request):
         if action in forms.ADD_ACTIONS:
             return render(request, "challenges/amend.html", {
                 "form": form, "challenge": challenge, "rows": forms.rows_to_render(form, action),
-                "can_move_close": can_move_close, "org_types": OrgType.choices(), "provinces": regions.provinces()})
+                "stages": current.stages, "can_move_close": can_move_close, "org_types": OrgType.choices(),
+                "provinces": regions.provinces()})
         data, explanation = forms.parse_amendment(form, current, can_move_close=can_move_close)
         if not explanation:
             form.error("explanation", _("请说明修改的内容和理由，补充通知将公开发布"))
@@ -300,7 +304,7 @@ async def amend(request: Request):
                 return redirect(f"/challenges/{challenge.id}#amendment-{amendment.version}")
         status_code = 400
     return render(request, "challenges/amend.html", {
-        "form": form, "challenge": challenge, "rows": forms.rows_to_render(form),
+        "form": form, "challenge": challenge, "rows": forms.rows_to_render(form), "stages": current.stages,
         "can_move_close": can_move_close, "org_types": OrgType.choices(), "provinces": regions.provinces(),
     }, status_code=status_code)
 

@@ -39,6 +39,9 @@ from challenge.web.timefmt import format_datetime, now_utc
 
 RUBRIC_TOTAL = 100
 QUESTION_MIN, QUESTION_MAX = 5, 2000
+# Areas above react to a challenge's status change (delivery: a cancelled challenge ends its projects):
+# `await hook(challenge=..., status=..., actor=..., reason=..., now=...)`, inside the change's transaction.
+STATUS_HOOKS: list = []
 
 
 class EditAfterPublish(DomainError):
@@ -76,6 +79,10 @@ class StageRow:
     due_at: datetime | None
     advance_count: int | None
     id: int | None = None
+    funding_wan: Decimal | None = Decimal("0")
+
+    def funding_json(self) -> dict:
+        return {"name": self.name, "funding_wan": _json_value("funding_wan", self.funding_wan or Decimal("0"))}
 
 
 @dataclass
@@ -123,7 +130,7 @@ async def load_data(challenge: Challenge) -> ChallengeData:
                     for t in await AssessmentTarget.filter(challenge=challenge).order_by("position", "id")]
     data.criteria = [CriterionRow(c.name, c.weight, c.max_score, c.guidance, c.id)
                      for c in await RubricCriterion.filter(challenge=challenge).order_by("position", "id")]
-    data.stages = [StageRow(s.name, s.deliverable, s.due_at, s.advance_count, s.id)
+    data.stages = [StageRow(s.name, s.deliverable, s.due_at, s.advance_count, s.id, s.funding_wan)
                    for s in await Stage.filter(challenge=challenge).order_by("position", "id")]
     return data
 
@@ -204,6 +211,16 @@ def stage_problems(data: ChallengeData) -> dict[str, str]:
         return {"stages": _("后一阶段晋级的团队数不能多于前一阶段")}
     if counts[-1] < (data.winners_count or 1):
         return {"stages": _("最后一阶段晋级的团队数不能少于揭榜成功的团队数")}
+    return stage_funding_problems(data)
+
+
+def stage_funding_problems(data: ChallengeData) -> dict[str, str]:
+    """The stages' funding is part of the challenge's funding."""
+    total = sum((row.funding_wan or Decimal("0") for row in data.stages), Decimal("0"))
+    if data.funding_wan is not None and total > data.funding_wan:
+        return {"stages": _("各阶段经费合计 %(total)s 万元，超过榜单金额 %(funding)s 万元",
+                            total=_json_value("funding_wan", total), funding=_json_value("funding_wan",
+                                                                                           data.funding_wan))}
     return {}
 
 
@@ -247,7 +264,7 @@ def _criterion_values(row: CriterionRow) -> dict:
 
 def _stage_values(row: StageRow) -> dict:
     return {"name": row.name, "deliverable": row.deliverable, "due_at": row.due_at,
-            "advance_count": row.advance_count or 1}
+            "advance_count": row.advance_count or 1, "funding_wan": row.funding_wan or Decimal("0")}
 
 
 async def refresh_targets_text(challenge: Challenge) -> None:
@@ -353,7 +370,8 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
     window has passed, and cancelling without a reason.
     Side effects, in one transaction: `published_at` is set on publishing and `cancel_reason` on
     cancelling; an audit entry `challenge.<status>` with the before/after status; notifications
-    to the authors of the source needs (published, cancelled) and to bidders (cancelled).
+    to the authors of the source needs (published, cancelled) and to bidders (cancelled); the
+    `STATUS_HOOKS` of the areas above.
     """
     now = now or now_utc()
     status = ChallengeStatus(status)
@@ -389,6 +407,8 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
             for user in recipients.values():
                 await notify(user=user, subject=lambda: _("榜单已撤销：%(title)s", title=current.title),
                              body=lambda: _("撤销理由：%(reason)s", reason=reason), link=link)
+        for hook in STATUS_HOOKS:
+            await hook(challenge=current, status=status, actor=actor, reason=reason, now=now)
     challenge.status, challenge.published_at, challenge.cancel_reason = (
         current.status, current.published_at, current.cancel_reason)
     return challenge
@@ -412,12 +432,17 @@ async def close_expired(*, now: datetime | None = None) -> list[Challenge]:
 AMENDABLE_FIELDS = [
     "title", "summary", "description", "closes_at", "funding_wan", "delivery_months", "winners_count",
     "eligibility_text", "allowed_org_types", "allowed_regions", "consortium_required", "max_partners", "targets",
+    "stages",
 ]
+# Rows kept in their own tables; of a stage, an amendment changes the funding only.
+ROW_FIELDS = {"targets", "stages"}
 
 
 def _json_value(name: str, value):
     if name == "targets":
         return [row.as_json() for row in value]
+    if name == "stages":
+        return [row.funding_json() for row in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -468,6 +493,9 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
         for name, message in content_problems(merged).items():
             if name in changed:
                 errors.setdefault(name, message)
+        if changed & {"stages", "funding_wan"}:
+            for name, message in stage_funding_problems(merged).items():
+                errors.setdefault(name, message)
         if "closes_at" in changed:
             if not current_row.accepting_bids(now):
                 errors["closes_at"] = _("揭榜窗口已结束或尚未开始，不能再修改截止时间")
@@ -479,10 +507,14 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
         if errors:
             raise DomainError(_("补充通知未发布，请先解决以下问题"), errors=errors)
         current_row.version += 1
-        current_row.update_from_dict({name: getattr(merged, name) for name in AMENDABLE_FIELDS if name != "targets"})
+        current_row.update_from_dict({name: getattr(merged, name) for name in AMENDABLE_FIELDS
+                                      if name not in ROW_FIELDS})
         await current_row.save()
         if "targets" in changed:
             await _sync_rows(AssessmentTarget, current_row, data.targets, _target_values)
+        if "stages" in changed:
+            for row in data.stages:
+                await Stage.filter(id=row.id, challenge_id=current_row.id).update(funding_wan=row.funding_wan)
         await refresh_targets_text(current_row)
         amendment = await Amendment.create(challenge=current_row, version=current_row.version,
                                            explanation=explanation, changes=changes, created_by=actor)
@@ -494,7 +526,7 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
             await notify(user=user, subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s",
                                                       v=current_row.version, title=current_row.title),
                          body=explanation, link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
-    challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name != "targets"})
+    challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name not in ROW_FIELDS})
     challenge.version, challenge.targets_text, challenge.search_text = (
         current_row.version, current_row.targets_text, current_row.search_text)
     return amendment
@@ -550,15 +582,6 @@ def visible_questions(questions: list[Question], user: User | None) -> list[Ques
     if user is not None and user.is_organiser:
         return list(questions)
     return [q for q in questions if q.is_answered or (user is not None and q.asked_by_id == user.id)]
-
-
-async def teams_in_race(challenge: Challenge) -> list[str]:
-    """Lead organisations of a horse race still in it: advanced past a stage gate, or the winners."""
-    if challenge.mechanism != Mechanism.HORSE_RACE:
-        return []
-    bids = await (Bid.filter(challenge_id=challenge.id, status__in=[BidStatus.ADVANCED, BidStatus.WINNER])
-                  .select_related("lead_org").order_by("id"))
-    return [bid.lead_org.name for bid in bids]
 
 
 # -- lists --------------------------------------------------------------------------------------

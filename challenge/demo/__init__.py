@@ -5,6 +5,9 @@ Each area adds its part in its own module; `load()` runs them in the order of th
 
 from challenge.demo.base import DEMO_PASSWORD, programme_office  # noqa: F401
 
+# In the order of the flow: a race's stage deliverables come before its stage review.
+AREAS = ("needs", "challenges", "bids", "deliverables", "reviews", "results", "delivery")
+
 
 async def load(settings) -> str:
     from challenge.accounts import passwords
@@ -15,10 +18,11 @@ async def load(settings) -> str:
     if await User.filter(email="admin@demo.cn").exists():
         return "demo data already loaded: nothing to do"
     ctx = await base.load()
-    for name in ("needs", "challenges", "bids", "reviews", "results"):
-        module = _area(name)
-        if module is not None:
-            await module.load(ctx, settings)
+    # Imported first, all of them: an area reacts to what a lower one does (the delivery area to
+    # the results' announcements) once its modules are loaded.
+    modules = [module for name in AREAS if (module := _area(name)) is not None]
+    for module in modules:
+        await module.load(ctx, settings)
     return "demo data loaded; sign in as admin@demo.cn with password " + DEMO_PASSWORD
 
 

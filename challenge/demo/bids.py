@@ -75,6 +75,8 @@ PLAN = [
     ("race", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, [], 1),
     ("race", "宝武低碳冶金科技有限公司", BidStatus.IN_REVIEW, ["中国科学院大连化学物理研究所"], 1),
     ("race", "清华大学", BidStatus.IN_REVIEW, ["*"], 1),
+    ("accepted", "中国科学院过程工程研究所", BidStatus.IN_REVIEW, ["*"], 1),
+    ("accepted", "宁德新能源循环科技有限公司", BidStatus.IN_REVIEW, [], 1),
 ]
 UNREGISTERED_PARTNER = PartnerInput(name="内蒙古绿碳环境工程技术有限公司", org_type=OrgType.ENTERPRISE.value,
                                     credit_code=complete("91150600MA0Q00078"), region_code="150600")

@@ -3,8 +3,8 @@
 Everything goes through the challenge services (drafts, publishing, amendments, questions), with
 backdated `now` where a state needs time to have passed, so the audit log tells the story.
 `ctx.extra["challenges"]` hands them to the bids and reviews demos, by short key. Challenges
-meant to be in notice or announced stop at closed here: the reviews and results demos take
-them through their review, notice and announcement.
+meant to be in notice, announced or finished stop at closed here: the reviews, results and
+delivery demos take them through their review, notice, announcement and acceptance.
 """
 
 from dataclasses import dataclass, field
@@ -56,7 +56,8 @@ class Plan:
     blind: bool = False
     consortium: bool = False
     org_types: list[str] = field(default_factory=list)
-    stages: list[tuple[str, str, int, int]] = field(default_factory=list)  # name, deliverable, days, advance
+    # name, deliverable, days after the close, teams that go on, funding (万元)
+    stages: list[tuple[str, str, int, int, str]] = field(default_factory=list)
 
 
 PLANS = [
@@ -76,16 +77,15 @@ PLANS = [
          "赛马赛道：多支团队并行攻关氢基竖炉直接还原工艺与装备，小试、中试、工程示范三阶段择优晋级。",
          "高炉—转炉长流程吨钢二氧化碳排放约 1.8 吨。氢基竖炉直接还原是钢铁深度脱碳的主要路径，"
          "但高比例氢气还原的热平衡、炉料强度和还原气循环等关键问题尚未解决。\n\n"
-         "赛马安排：第一阶段小试验证，择优 3 支团队进入中试；第二阶段中试放大，择优 2 支团队进入工程示范；"
-         "第三阶段在宝武湛江基地开展工程示范，最终择优 1 支团队。",
+         "赛马安排：第一阶段小试验证，择优 2 支团队进入工程示范（阶段经费 1500 万元）；第二阶段在宝武湛江基地"
+         "开展工程示范，最终择优 1 支团队（阶段经费 5000 万元）。",
          "8000", 48, [("还原气氢气体积比例", "≥70", "%", "现场在线监测与第三方核查"),
                        ("直接还原铁金属化率", "≥92", "%", "第三方取样检测"),
                        ("吨铁二氧化碳排放降幅（较高炉流程）", "≥50", "%", "碳排放核算报告"),
                        ("连续稳定运行时间", "≥720", "小时", "运行记录与现场核查")],
          ChallengeStatus.PUBLISHED, -5, 50, blind=True,
-         stages=[("小试验证", "小试试验报告、关键参数与物料平衡", 150, 3),
-                 ("中试放大", "中试装置运行报告与工艺包初稿", 400, 2),
-                 ("工程示范", "示范工程第三方性能测试与验收报告", 760, 1)]),
+         stages=[("小试验证", "小试试验报告、关键参数与物料平衡", 150, 2, "1500"),
+                 ("工程示范", "示范工程第三方性能测试与验收报告", 760, 1, "5000")]),
     Plan("closed_window", "退役动力电池高值化梯次利用与再生技术", 2, Mechanism.OPEN_CALL,
          "废旧动力电池高值化回收利用技术",
          "攻克退役动力电池快速检测分选、智能拆解与锂高效回收技术，建成年处理 5 万吨示范生产线。",
@@ -123,7 +123,7 @@ PLANS = [
          "800", 36, [("示范区植被覆盖度提高", "≥15", "个百分点", "遥感与样方核查"),
                       ("土壤有机碳储量年均增加", "≥0.3", "吨碳/公顷", "第三方采样检测"),
                       ("碳汇监测精度", "≥90", "%", "与涡度相关观测比对")],
-         ChallengeStatus.ANNOUNCED, -200, -150),
+         ChallengeStatus.ANNOUNCED, -880, -820),
     Plan("objection", "退役动力电池高值化梯次利用与再生技术", 2, Mechanism.OPEN_CALL,
          "动力电池三元正极材料直接再生技术",
          "攻克退役三元正极材料的低能耗直接修复再生技术，建成千吨级直接再生示范线。",
@@ -143,15 +143,24 @@ PLANS = [
                        ("富氢煤气喷吹量", "≥400", "立方米/吨铁", "在线计量"),
                        ("连续稳定运行时间", "≥90", "天", "运行记录与现场核查")],
          ChallengeStatus.CLOSED, -300, -240,
-         stages=[("小试验证", "小试试验报告、关键参数与物料平衡", 150, 2),
-                 ("工业试验", "工业试验运行报告与第三方性能测试", 600, 1)]),
+         stages=[("小试验证", "小试试验报告、关键参数与物料平衡", 150, 2, "1200"),
+                 ("工业试验", "工业试验运行报告与第三方性能测试", 600, 1, "3000")]),
     Plan("draft", "印染行业高盐废水近零排放与资源化技术", 1, Mechanism.HORSE_RACE,
          "印染园区废水近零排放赛马（草案）",
          "拟以赛马方式组织多支团队并行攻关印染废水近零排放技术。",
          "草案：阶段设置和评审细则待项目办研究确定。",
          "1200", 24, [("水回用率", "≥90", "%", "在线计量")],
          ChallengeStatus.DRAFT, 10, 70,
-         stages=[("中试验证", "中试报告", 200, 2), ("工程示范", "示范工程验收报告", 500, 1)]),
+         stages=[("中试验证", "中试报告", 200, 2, "400"), ("工程示范", "示范工程验收报告", 500, 1, "800")]),
+    Plan("accepted", "印染行业高盐废水近零排放与资源化技术", 1, Mechanism.OPEN_CALL,
+         "纺织印染废水膜法深度处理与回用技术",
+         "攻克印染废水膜法深度处理、浓水减量与回用技术，在纺织园区建成万吨级示范工程。",
+         "印染废水色度高、盐分高、可生化性差，现有工艺回用率不足 40%。\n\n攻关内容：抗污染膜材料；"
+         "浓水高效减量；回用水质稳定控制与智能运维。",
+         "1200", 30, [("废水回用率", "≥70", "%", "在线计量与第三方核查"),
+                       ("吨水处理成本", "≤6", "元", "运行成本核算"),
+                       ("膜通量衰减率（年）", "≤15", "%", "运行记录")],
+         ChallengeStatus.FINISHED, -1360, -1300),
 ]
 
 QUESTIONS = {
@@ -214,14 +223,14 @@ def _data(plan: Plan, need: Need, issuers: list[Organisation], ctx, now: datetim
     return ChallengeData(
         mechanism=plan.mechanism, title=plan.title, summary=plan.summary, description=plan.description,
         domain_id=ctx.domains[plan.domain_index].id, funding_wan=Decimal(plan.funding), delivery_months=plan.months,
-        opens_at=opens, closes_at=closes, winners_count=plan.winners, experts_per_bid=5 if plan.blind else 3,
+        opens_at=opens, closes_at=closes, winners_count=plan.winners, experts_per_bid=3,
         blind_review=plan.blind, aggregation=Aggregation.TRIMMED_MEAN if plan.blind else Aggregation.MEAN,
         eligibility_text=ELIGIBILITY, allowed_org_types=plan.org_types, consortium_required=plan.consortium,
         max_partners=5, need_ids=[need.id], issuer_ids=[o.id for o in issuers],
         targets=[TargetRow(*row) for row in plan.targets],
         criteria=[CriterionRow(name, weight, 100, guidance) for name, weight, guidance in rubric],
-        stages=[StageRow(name, deliverable, closes + timedelta(days=days), advance)
-                for name, deliverable, days, advance in plan.stages],
+        stages=[StageRow(name, deliverable, closes + timedelta(days=days), advance, funding_wan=Decimal(funding))
+                for name, deliverable, days, advance, funding in plan.stages],
     )
 
 
@@ -229,8 +238,8 @@ async def _walk(challenge, plan: Plan, admin, *, now: datetime) -> None:
     """Walk a published challenge whose window is over through the states up to the plan's (up to
     closed for the challenges the results demo takes to notice and announcement)."""
     order = [ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING]
-    target = ChallengeStatus.CLOSED if plan.state in {ChallengeStatus.NOTICE, ChallengeStatus.ANNOUNCED} \
-        else plan.state
+    target = ChallengeStatus.CLOSED if plan.state in {ChallengeStatus.NOTICE, ChallengeStatus.ANNOUNCED,
+                                                      ChallengeStatus.FINISHED} else plan.state
     if target not in order:
         return
     for status in order[:order.index(target) + 1]:

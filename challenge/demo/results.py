@@ -4,7 +4,11 @@
 - 动力电池正极再生 (`objection`): in notice, with an open objection filed by bidder2@demo.cn;
 - 荒漠草原固碳 (`announced`): noticed and announced months ago, after an objection was answered;
 - 富氢高炉赛道 (`race`): the first stage gate, where the organiser follows the panel in letting the
-  third team by score go on instead of the second, with the reasons on the stage notice.
+  third team by score go on instead of the second, with the reasons on the stage notice;
+- 纺织印染废水 (`accepted`): noticed and announced years ago; the delivery demo takes its winner's
+  project through to acceptance.
+
+The announcements start the winners' projects (the delivery area reacts to them).
 
 Past events are replayed with explicit times (a notice published a month after the close, or ten
 days after the stage's deliverables were due, an objection the day after, the announcement the
@@ -73,6 +77,8 @@ async def load(ctx, settings) -> None:
         await _announced(ctx, panels["announced"], admin, storage)
     if "race" in panels:
         await _race(panels["race"], admin)
+    if "accepted" in panels:
+        await _settled(panels["accepted"], admin)
 
 
 def _morning_after(moment: datetime, days: int) -> datetime:
@@ -97,3 +103,10 @@ async def _race(panel: Panel, admin: User) -> None:
     published = _morning_after(panel.stage.due_at, 10)  # the stage's deliverables were due ten days before
     notice = await _decide_and_publish(panel, admin, now=published, reasons=RACE_REASONS)
     await services.announce(notice=notice, actor=admin, now=notice.ends_at + timedelta(days=1))
+
+
+async def _settled(panel: Panel, admin: User) -> None:
+    await panel.fetch_related("challenge")
+    notice = await _decide_and_publish(panel, admin, now=_morning_after(panel.challenge.closes_at, 30))
+    await services.announce(notice=notice, actor=admin, now=notice.ends_at + timedelta(days=1),
+                            text="请揭榜单位于公告之日起一个月内与发榜单位签订任务书，按承诺组织实施。")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from challenge.accounts.models import Organisation
 from challenge.bids.models import Bid, BidPartner, BidStatus, TeamMember
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
-from challenge.reviews import services
+from challenge.reviews import panels, services
 from challenge.reviews.models import Assignment, AssignmentStatus, Availability, ConflictKind, Panel
 from challenge.web.timefmt import now_utc
 
@@ -51,6 +51,7 @@ CONCLUDED = {
     "notice": (None, [1], "专家组认为排名第一的申报技术路线成熟、余热梯级利用方案完整，示范工程条件落实，推荐揭榜。"),
     "objection": (None, [1], "专家组认为排名第一的申报直接再生工艺能耗优势明显、中试数据充分，推荐揭榜。"),
     "announced": (None, [1], "专家组认为排名第一的申报碳汇监测方法先进、示范区条件好，推荐揭榜。"),
+    "accepted": (None, [1], "专家组认为排名第一的申报抗污染膜材料性能突出、示范园区条件落实，推荐揭榜。"),
     # The panel recommends the third by score over the second: the results demo follows it, with reasons.
     "race": (0, [1, 3], "专家组认为排名第三的团队富氢喷吹方案可放大性最好，建议与第一名一同晋级工业试验。"),
 }
@@ -112,7 +113,7 @@ async def _scored_panel(ctx, challenge: Challenge, bids: list[Bid], stage: Stage
     admin = ctx.users["admin@demo.cn"]
     experts = [ctx.users[email] for email in PROFILES if email in ctx.users]
     name = f"{challenge.title}{stage.name if stage else ''}评审专家组"
-    panel = await services.create_panel(
+    panel = await panels.create_panel(
         challenge=challenge, stage=stage, name=name, member_ids=[e.id for e in experts],
         chair_id=ctx.users["expert1@demo.cn"].id, due_at=now_utc().replace(microsecond=0) + timedelta(days=7),
         dispersion_threshold=Decimal("8"), actor=admin,

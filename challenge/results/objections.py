@@ -23,13 +23,12 @@ from challenge.results.models import (
     OBJECTION_TRANSITIONS,
     Decision,
     Notice,
-    NoticeKind,
     NoticeStatus,
     Objection,
     ObjectionStatus,
     Remedy,
 )
-from challenge.results.services import set_notice_status
+from challenge.results.services import set_notice_status, settles_challenge
 from challenge.reviews.models import Panel, PanelStatus
 from challenge.reviews.services import set_panel_status
 from challenge.web.i18n import _
@@ -184,7 +183,7 @@ async def answer_objection(*, objection: Objection, actor: User, upheld: bool | 
 async def _reopen(notice: Notice, challenge: Challenge, actor: User, remedy: Remedy, now: datetime) -> None:
     await set_notice_status(notice=notice, status=NoticeStatus.SUPERSEDED, actor=actor, now=now,
                             note=remedy.label)
-    if notice.kind == NoticeKind.RESULT and challenge.status == ChallengeStatus.NOTICE:
+    if challenge.status == ChallengeStatus.NOTICE and await settles_challenge(notice):
         await set_challenge_status(challenge=challenge, status=ChallengeStatus.REVIEWING, actor=actor, now=now,
                                    reason=remedy.label)
     decision = await Decision.get(id=notice.decision_id)

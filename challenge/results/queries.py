@@ -17,7 +17,7 @@ from challenge.results.models import (
     ObjectionStatus,
 )
 from challenge.results.services import notice_link, partner_names
-from challenge.reviews.models import Panel, PanelStatus
+from challenge.reviews.models import RESULT_PURPOSES, Panel, PanelStatus
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime
 
@@ -81,7 +81,8 @@ async def challenge_notices(challenge_id: int) -> list[Notice]:
 async def panels_awaiting_decision() -> list[dict]:
     """Concluded panels whose result is not on notice (no decision yet, a decision not yet
     published, or a notice withdrawn after an upheld objection), newest first."""
-    concluded = await Panel.filter(status=PanelStatus.CONCLUDED).select_related("challenge", "stage").order_by("-id")
+    concluded = await Panel.filter(status=PanelStatus.CONCLUDED, purpose__in=list(RESULT_PURPOSES)) \
+        .select_related("challenge", "stage").order_by("-id")
     latest = {d.panel_id: d for d in await Decision.filter(panel_id__in=[p.id for p in concluded] or [0])
               .order_by("revision")}
     published = {n.decision_id: n for n in await Notice.filter(decision_id__in=[d.id for d in latest.values()]

@@ -24,8 +24,8 @@ from challenge.results.models import (
     ObjectionStatus,
     Remedy,
 )
-from challenge.reviews import services as reviews
-from challenge.reviews.models import Panel, PanelStatus
+from challenge.reviews import panels
+from challenge.reviews.models import RESULT_PURPOSES, Panel, PanelStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
@@ -40,6 +40,9 @@ from challenge.web.timefmt import format_datetime, now_utc
 
 # The states and kinds templates compare against.
 ENUMS = {"NoticeStatus": NoticeStatus, "NoticeKind": NoticeKind, "ObjectionStatus": ObjectionStatus}
+# Sections areas above add to /results (delivery: acceptance results): async () -> a context with its
+# "template", or None.
+INDEX_SECTIONS: list = []
 
 
 def _int(request: Request, name: str) -> int:
@@ -53,8 +56,9 @@ async def results_index(request: Request):
     open_views = await queries.notice_views(await queries.open_notices(), selected_only=True)
     page = await paginate(queries.announced_notices(), page_number(request.query_params.get("page")))
     page.items = await queries.notice_views(list(page.items), selected_only=True)
+    sections = [section for build in INDEX_SECTIONS if (section := await build()) is not None]
     return render(request, "results/index.html", {"open_views": open_views, "page": page, "now": now_utc(),
-                                                  "audit_head": await current_head()})
+                                                  "audit_head": await current_head(), "sections": sections})
 
 
 async def _public_notice(request: Request) -> Notice:
@@ -80,7 +84,8 @@ async def notice_page(request: Request):
         "own_bid": own_bid, "can_object": permissions.can_object(user, notice, now),
         "closed_message": objections.closed_message(notice, now),
         "is_organiser": permissions.can_manage_results(user), "horse_race": horse_race,
-        "labels": services.outcome_labels(stage=notice.kind == NoticeKind.STAGE, horse_race=horse_race),
+        "labels": services.outcome_labels(stage=notice.kind == NoticeKind.STAGE, horse_race=horse_race,
+                                          final=await services.settles_challenge(notice)),
         "closing_time": workdays.CLOSING_TIME,
         "published_head": _head(notice.published_head), "announced_head": _head(notice.announced_head), **ENUMS,
     })
@@ -189,8 +194,8 @@ async def manage_index(request: Request):
 
 async def _managed_panel(request: Request) -> Panel:
     panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage")
-    if panel is None:
-        raise HTTPException(404)
+    if panel is None or panel.purpose not in RESULT_PURPOSES:
+        raise HTTPException(404)  # a project's review has its result in the delivery area
     return panel
 
 
@@ -223,9 +228,10 @@ async def _render_decision(request: Request, panel: Panel, *, form: Form | None 
     return render(request, "results/decision.html", {
         "panel": panel, "challenge": panel.challenge, "rows": rows, "form": form, "decision": decision,
         "notice": notice, "period": period, "concluded": concluded, "editable": concluded and fresh_or_draft,
-        "horse_race": horse_race, "labels": services.outcome_labels(stage=panel.stage_id is not None,
-                                                                   horse_race=horse_race),
-        "limit": reviews.recommend_limit(panel.challenge, panel.stage), "yes": _("是"), "recommended_word": _("推荐"),
+        "horse_race": horse_race, "labels": services.outcome_labels(
+            stage=panel.stage_id is not None, horse_race=horse_race,
+            final=panel.stage is not None and await panels.is_last_stage(panel.stage)),
+        "limit": panels.recommend_limit(panel.challenge, panel.stage), "yes": _("是"), "recommended_word": _("推荐"),
         "closing_time": workdays.CLOSING_TIME, **ENUMS,
     }, status_code=400 if not (form.is_valid and period.is_valid) else 200)
 

@@ -3,7 +3,11 @@
 `set_notice_status()` is the only writer of `Notice.status`. The challenge's status changes
 through `challenges.services.set_challenge_status` (reviewing → notice → announced, and back to
 reviewing when an objection is upheld), a bid's through `bids.services.set_bid_status`, a stage
-gate through `reviews.services.apply_stage_gate`. Objections are in `results.objections`.
+gate through `reviews.stages.apply_stage_gate`. Objections are in `results.objections`.
+
+A result notice settles a challenge; so does the notice of a horse race's last stage gate (its
+teams that go through are the winners). Areas above react to an announcement through
+`ANNOUNCEMENT_HOOKS` (the delivery area makes each winner's project).
 """
 
 from dataclasses import asdict, dataclass
@@ -33,14 +37,18 @@ from challenge.results.models import (
     Objection,
     ObjectionStatus,
 )
+from challenge.reviews import panels, stages
 from challenge.reviews import services as reviews
-from challenge.reviews.models import Panel, PanelStatus, ReviewOpinion
+from challenge.reviews.models import RESULT_PURPOSES, Panel, PanelStatus, ReviewOpinion
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc, to_beijing
 
 REASON_MAX = 2000
 ANNOUNCEMENT_MAX = 5000
 LATEST_START_DAYS = 90
+# Called inside the announcement's transaction, after the bids are settled, by areas above this
+# one: `await hook(notice=..., challenge=..., winner_ids=[bid ids], actor=..., now=...)`.
+ANNOUNCEMENT_HOOKS: list = []
 
 
 def _check_organiser(actor: User) -> None:
@@ -86,7 +94,7 @@ async def decision_basis(panel: Panel) -> list[BasisRow]:
     challenge = await Challenge.get(id=panel.challenge_id)
     stage = await Stage.get_or_none(id=panel.stage_id) if panel.stage_id else None
     ranked = await reviews.ranking(panel=panel, aggregation_rule=challenge.aggregation)
-    limit = reviews.recommend_limit(challenge, stage)
+    limit = panels.recommend_limit(challenge, stage)
     recommended = await recommended_ids(panel)
     ids = [row.bid_id for row in ranked]
     bids = {b.id: b for b in await Bid.filter(id__in=ids or [0]).select_related("lead_org")}
@@ -145,6 +153,8 @@ async def record_decision(*, panel: Panel, actor: User, selected: dict[int, bool
     """
     _check_organiser(actor)
     now = now or now_utc()
+    if panel.purpose not in RESULT_PURPOSES:
+        raise InvalidTransition(_("中期评估和验收的结论在攻关项目中作出，不经公示"))
     if panel.status != PanelStatus.CONCLUDED:
         raise InvalidTransition(_("专家组尚未形成意见，暂不能作出评审结果"))
     _check_unpublished(await notice_of(await latest_decision(panel)))
@@ -227,7 +237,8 @@ async def publish_notice(*, decision: Decision, actor: User, working_days: int |
     notice, while another notice of the same challenge and stage stands, when a score or the
     panel's recommendation changed since the decision, and for a period out of bounds. A revised
     notice (after an upheld objection) replaces the withdrawn one and counts its own revision.
-    Side effects, in one transaction: the challenge moves reviewing → notice (not for a stage);
+    Side effects, in one transaction: the challenge moves reviewing → notice (for a stage: the last
+    stage of a race still in review);
     audit entry `notice.publish`; each bidder of the decision is told its outcome and the end of
     the period (inbox and mail, in the recipient's language).
     """
@@ -255,7 +266,8 @@ async def publish_notice(*, decision: Decision, actor: User, working_days: int |
                 published_at=now)
         except IntegrityError:
             raise InvalidTransition(_("该评审结果已经公示")) from None
-        if kind == NoticeKind.RESULT:
+        if kind == NoticeKind.RESULT or (challenge.status == ChallengeStatus.REVIEWING
+                                         and await settles_challenge(notice)):
             await set_challenge_status(challenge=challenge, status=ChallengeStatus.NOTICE, actor=actor, now=now)
         await record(actor=actor, action="notice.publish", obj=notice,
                      after={"kind": kind, "challenge_id": challenge.id, "stage_id": decision.stage_id,
@@ -356,7 +368,9 @@ async def announce(*, notice: Notice, actor: User, text: str = "", now: datetime
     `winner` (揭榜挂帅) or `advanced` (a 赛马 track: in the race), or `not selected`, through the
     bids area's status writer, which audits and tells the team in its language; the challenge's
     other bidders are told the result is out. For a horse-race stage: the stage gate applies the
-    decision. Then the notice is `announced` (audit `notice.announced`).
+    decision (at the last stage the teams that go through are the winners, and a race in notice
+    moves to announced). Then the notice is `announced` (audit `notice.announced`) and the
+    `ANNOUNCEMENT_HOOKS` run with the winners, in the same transaction.
     """
     _check_organiser(actor)
     now = now or now_utc()
@@ -371,19 +385,36 @@ async def announce(*, notice: Notice, actor: User, text: str = "", now: datetime
         decision = await Decision.get(id=locked.decision_id)
         entries = await DecisionEntry.filter(decision_id=decision.id).order_by("rank")
         challenge = await Challenge.get(id=locked.challenge_id)
+        selected = [e.bid_id for e in entries if e.selected]
+        settles = await settles_challenge(locked)
         if locked.kind == NoticeKind.STAGE:
             panel = await Panel.get(id=decision.panel_id)
-            await reviews.apply_stage_gate(panel=panel, actor=actor, advancing={e.bid_id for e in entries if e.selected},
-                                           reasons={e.bid_id: e.reason for e in entries if e.reason})
+            await stages.apply_stage_gate(panel=panel, actor=actor, advancing=set(selected),
+                                          reasons={e.bid_id: e.reason for e in entries if e.reason})
+            if settles and challenge.status == ChallengeStatus.NOTICE:
+                await set_challenge_status(challenge=challenge, status=ChallengeStatus.ANNOUNCED, actor=actor,
+                                           now=now)
         else:
             await set_challenge_status(challenge=challenge, status=ChallengeStatus.ANNOUNCED, actor=actor, now=now)
             await _settle_bids(challenge, entries, locked, actor, now)
         locked.announcement = text
         await locked.save(update_fields=["announcement"])
         await set_notice_status(notice=locked, status=NoticeStatus.ANNOUNCED, actor=actor, now=now)
+        winners = selected if settles and (locked.kind == NoticeKind.STAGE
+                                           or challenge.mechanism == Mechanism.OPEN_CALL) else []
+        for hook in ANNOUNCEMENT_HOOKS:
+            await hook(notice=locked, challenge=challenge, winner_ids=winners, actor=actor, now=now)
         locked.announced_head = await _audit_head()
         await locked.save(update_fields=["announced_head"])
     return locked
+
+
+async def settles_challenge(notice: Notice) -> bool:
+    """A result notice, or the notice of a horse race's last stage gate: its announcement names
+    the challenge's winners."""
+    if notice.kind == NoticeKind.RESULT:
+        return True
+    return await panels.is_last_stage(await Stage.get(id=notice.stage_id))
 
 
 async def _audit_head() -> dict:
@@ -420,8 +451,11 @@ async def _settle_bids(challenge: Challenge, entries: list[DecisionEntry], notic
                          link=notice_link(notice))
 
 
-def outcome_labels(*, stage: bool, horse_race: bool) -> dict[bool, str]:
-    """The words for a bid chosen or not: proposed winner, in the race, or going on at a stage."""
+def outcome_labels(*, stage: bool, horse_race: bool, final: bool = False) -> dict[bool, str]:
+    """The words for a bid chosen or not: proposed winner, in the race, going on at a stage, or
+    winning the race at its last stage."""
+    if stage and final:
+        return {True: _("胜出"), False: _("未胜出")}
     if stage:
         return {True: _("晋级"), False: _("不晋级")}
     if horse_race:

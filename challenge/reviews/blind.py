@@ -29,6 +29,7 @@ CATEGORY_LABELS = {
     "qualification": N_("资质证明"),
     "commitment": N_("承诺函"),
     "report": N_("阶段报告"),
+    "evidence": N_("证明材料"),
     "other": N_("其他材料"),
 }
 

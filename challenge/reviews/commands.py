@@ -1,5 +1,8 @@
 """Console subcommands of the review area: `challenge remind`, and the ranking check that
-`challenge verify-results ID` (registered by the results area) runs first."""
+`challenge verify-results ID` (registered by the results area) runs first.
+
+`challenge remind` sends the experts' review reminders, then those of the areas above, which
+add theirs to `REMINDERS` (the delivery area: milestones): `await reminder(settings, out)`."""
 
 import asyncio
 
@@ -71,18 +74,25 @@ def _show(score) -> str:
     return f"{float(score):.6f}"
 
 
-async def remind(out=print) -> int:
+REMINDERS: list = []
+
+
+async def remind(settings, out=print) -> int:
     count = await services.send_reminders(actor=None, only_late=True)
     out(f"reminded {count} expert(s) with unfinished reviews due within "
         f"{services.REMIND_BEFORE_DUE_HOURS} hours or overdue")
+    for reminder in REMINDERS:
+        await reminder(settings, out)
     return 0
 
 
 def register(subparsers, with_orm) -> None:
-    reminder = subparsers.add_parser("remind", help="remind experts whose reviews are late (mail outbox)")
+    reminder = subparsers.add_parser(
+        "remind", help="remind experts whose reviews are late, teams of milestones due and organisers of overdue "
+                       "ones (mail outbox; each reminder once)")
 
     def cmd_remind(args, settings) -> int:
         set_locale("zh_CN")
-        return asyncio.run(with_orm(settings, remind))
+        return asyncio.run(with_orm(settings, lambda: remind(settings)))
 
     reminder.set_defaults(func=cmd_remind)

@@ -68,6 +68,23 @@ def parse_scores(form: Form, criteria) -> tuple[dict[int, Decimal | None], dict[
     return values, comments, opinion, submit
 
 
+JUDGEMENTS = {"met": True, "not_met": False}
+
+
+def judgement_choices() -> list[tuple[str, str]]:
+    return [("met", _("达到")), ("not_met", _("未达到"))]
+
+
+def parse_judgements(form: Form, targets, submit: bool) -> tuple[dict[int, bool | None], dict[int, str]]:
+    """Each target judged met or not met (None when left open), with a note."""
+    judged, notes = {}, {}
+    for target in targets:
+        choice = form.choice(f"judge_{target.id}", list(JUDGEMENTS), required=submit)
+        judged[target.id] = JUDGEMENTS.get(choice) if choice else None
+        notes[target.id] = form.text(f"judge_note_{target.id}", max_length=500)
+    return judged, notes
+
+
 def _deputy(form: Form, expert_ids: list[int], members: list[int], chair) -> int | None:
     deputy = form.choice("deputy", expert_ids, required=False)
     if deputy is None:

@@ -49,6 +49,21 @@ LIVE_ASSIGNMENT_STATES = {
 EDITABLE_ASSIGNMENT_STATES = {AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS}
 
 
+class PanelPurpose(LabelledStrEnum):
+    """What a panel reviews: the bids, one horse-race stage's deliverables, or a project in delivery."""
+
+    BID = "bid", N_("申报评审")
+    STAGE = "stage", N_("阶段评审")
+    MIDTERM = "midterm", N_("中期评估")
+    ACCEPTANCE = "acceptance", N_("验收评审")
+
+
+# Panels whose result goes through the results area (decision, notice, announcement).
+RESULT_PURPOSES = {PanelPurpose.BID, PanelPurpose.STAGE}
+# Panels that review a project (攻关项目) of the delivery area: one bid, the project's team.
+PROJECT_PURPOSES = {PanelPurpose.MIDTERM, PanelPurpose.ACCEPTANCE}
+
+
 class StageOutcome(LabelledStrEnum):
     ADVANCED = "advanced", N_("晋级")
     ELIMINATED = "eliminated", N_("淘汰")
@@ -127,6 +142,10 @@ class Panel(Model):
     id = fields.IntField(primary_key=True)
     challenge = fields.ForeignKeyField("models.Challenge", related_name="panels", on_delete=fields.CASCADE)
     stage = fields.ForeignKeyField("models.Stage", related_name="panels", null=True, on_delete=fields.CASCADE)
+    purpose = fields.CharEnumField(PanelPurpose, max_length=12, default=PanelPurpose.BID, db_default="bid",
+                                   db_index=True)
+    # Blind review for this panel; None: as the challenge says (bid and stage reviews).
+    blind = fields.BooleanField(null=True)
     name = fields.CharField(max_length=200)
     status = fields.CharEnumField(PanelStatus, max_length=12, default=PanelStatus.FORMING, db_index=True)
     due_at = fields.DatetimeField(null=True)
@@ -142,6 +161,9 @@ class Panel(Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_blind(self, challenge) -> bool:
+        return challenge.blind_review if self.blind is None else self.blind
 
 
 class PanelMember(Model):
@@ -210,6 +232,22 @@ class Score(Model):
         table = "review_score"
         ordering = ["id"]
         unique_together = [("assignment", "criterion")]
+
+
+class TargetJudgement(Model):
+    """An expert's judgement whether a project met one assessment target (考核指标), in an acceptance review."""
+
+    id = fields.IntField(primary_key=True)
+    assignment = fields.ForeignKeyField("models.Assignment", related_name="judgements", on_delete=fields.CASCADE)
+    target = fields.ForeignKeyField("models.AssessmentTarget", related_name="judgements", on_delete=fields.CASCADE)
+    met = fields.BooleanField(null=True)
+    comment = fields.CharField(max_length=500, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "review_target_judgement"
+        ordering = ["id"]
+        unique_together = [("assignment", "target")]
 
 
 class ReviewOpinion(Model):

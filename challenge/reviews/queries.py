@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from tortoise import connections
 
+from challenge.accounts.models import User
 from challenge.bids.models import (
     ATTACHMENT_OWNER,
     Bid,
@@ -22,7 +23,8 @@ from challenge.bids.names import Names
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
-from challenge.reviews.models import Assignment, AssignmentStatus, PanelBid
+from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.models import Assignment, AssignmentStatus, ExpertProfile, PanelBid
 
 BID_OWNER = ATTACHMENT_OWNER
 
@@ -220,3 +222,16 @@ async def withdrawn_reviews(*, panel_id: int, criteria: list[CriterionInfo],
         return []
     totals = await assignment_totals(panel_id=panel_id, criteria=criteria, status=AssignmentStatus.REVOKED)
     return [{"assignment": item, "total": totals.get(item.id)} for item in items]
+
+
+async def pool_with_conflicts(challenge_id: int, bid_ids: list[int] | None = None) -> list[dict]:
+    """Every active expert with his profile and the number of the challenge's bids (or of `bid_ids`)
+    he is conflicted with: the pool a panel is formed from."""
+    pool = await User.filter(is_expert=True, is_active=True).select_related("organisation").order_by("id")
+    profiles = {p.user_id: p for p in await ExpertProfile.filter(
+        user_id__in=[u.id for u in pool]).prefetch_related("domains")}
+    pairs = await conflicts_for_challenge(challenge_id=challenge_id, expert_ids=[u.id for u in pool], bid_ids=bid_ids)
+    conflicted: dict[int, int] = {}
+    for expert_id, _bid in pairs:
+        conflicted[expert_id] = conflicted.get(expert_id, 0) + 1
+    return [{"user": u, "profile": profiles.get(u.id), "conflicts": conflicted.get(u.id, 0)} for u in pool]

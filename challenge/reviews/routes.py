@@ -14,10 +14,23 @@ from challenge.errors import DomainError
 from challenge.files.models import Blob
 from challenge.files.services import download_response
 from challenge.files.uploads import limits_of
-from challenge.reviews import aggregation, blind, chairing, exports, forms, permissions, queries, services
+from challenge.reviews import (
+    aggregation,
+    blind,
+    chairing,
+    exports,
+    forms,
+    judgements,
+    panels,
+    permissions,
+    queries,
+    services,
+    subjects,
+)
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
+    RESULT_PURPOSES,
     LIVE_ASSIGNMENT_STATES,
     Assignment,
     AssignmentStatus,
@@ -190,13 +203,18 @@ async def _criteria(challenge_id: int) -> list[RubricCriterion]:
     return list(await RubricCriterion.filter(challenge_id=challenge_id).order_by("position", "id"))
 
 
-async def _score_form(assignment: Assignment, criteria) -> Form:
+async def _score_form(assignment: Assignment, criteria, targets) -> Form:
     scores = {s.criterion_id: s for s in await Score.filter(assignment=assignment)}
     data = {"opinion": assignment.opinion}
     for criterion in criteria:
         score = scores.get(criterion.id)
         data[f"score_{criterion.id}"] = "" if score is None or score.value is None else str(score.value)
         data[f"comment_{criterion.id}"] = score.comment if score else ""
+    judged = await judgements.saved(assignment) if targets else {}
+    for target in targets:
+        row = judged.get(target.id)
+        data[f"judge_{target.id}"] = "" if row is None or row.met is None else ("met" if row.met else "not_met")
+        data[f"judge_note_{target.id}"] = row.comment if row else ""
     return Form(data)
 
 
@@ -224,15 +242,18 @@ async def assignment_page(request: Request):
     assignment, entry = await _expert_assignment(request, user)
     challenge = assignment.panel.challenge
     criteria = await _criteria(challenge.id)
-    form = await _score_form(assignment, criteria)
+    targets = await judgements.targets_of(assignment.panel)
+    form = await _score_form(assignment, criteria, targets)
     status_code = 200
     if request.method == "POST":
         form = Form(await read_form(request))
         values, comments, opinion, submit = forms.parse_scores(form, criteria)
+        judged, notes = forms.parse_judgements(form, targets, submit)
         if form.is_valid:
             try:
-                await services.save_scores(assignment=assignment, criteria=criteria, values=values,
-                                           comments=comments, opinion=opinion, submit=submit, actor=user)
+                await judgements.save_review(assignment=assignment, panel=assignment.panel, criteria=criteria,
+                                             values=values, comments=comments, opinion=opinion, judgements=judged,
+                                             notes=notes, submit=submit, actor=user)
             except DomainError as error:
                 form.add_errors(error.errors or {"opinion": error.message})
             else:
@@ -240,10 +261,11 @@ async def assignment_page(request: Request):
                 return redirect(f"/review/assignments/{assignment.id}")
         status_code = 400
     chair_id = await services.chair_id_of(assignment.panel)
-    view = await queries.bid_view(bid=assignment.bid, code=entry.code, is_blind=challenge.blind_review)
     return render(request, "reviews/assignment.html", {
         "assignment": assignment, "panel": assignment.panel, "challenge": challenge, "criteria": criteria,
-        "bid": view, "form": form, "editable": permissions.can_edit_scores(assignment),
+        "subject": await subjects.subject_for(assignment.panel, assignment.bid, entry.code), "targets": targets,
+        "judge_choices": forms.judgement_choices(), "judge_labels": dict(forms.judgement_choices()),
+        "form": form, "editable": permissions.can_edit_scores(assignment),
         "can_decline": permissions.can_decline(assignment),
         "panel_scores": await _panel_scores_for(assignment, user, chair_id, criteria),
         "is_chair": permissions.is_chair(user, chair_id),
@@ -270,9 +292,8 @@ async def decline(request: Request):
 async def download(request: Request):
     user = require_role(request, Role.EXPERT)
     assignment, entry = await _expert_assignment(request, user)
-    is_blind = assignment.panel.challenge.blind_review
-    _version, content = await queries.review_content(assignment.bid)
-    files = queries.file_list(content, code=entry.code, is_blind=is_blind)
+    subject = await subjects.subject_for(assignment.panel, assignment.bid, entry.code)
+    files, is_blind = subject.files, subject.blind
     number = _int(request, "number")
     if not 1 <= number <= len(files):
         raise HTTPException(404)
@@ -330,14 +351,14 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
         "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
         "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
         "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,
-        "limit": services.recommend_limit(panel.challenge, panel.stage), "stage_results": stage_results,
+        "limit": panels.recommend_limit(panel.challenge, panel.stage, panel.purpose), "stage_results": stage_results,
         "trim_min": aggregation.TRIM_MIN_COUNT,
     }
 
 
 async def _chair_context(panel: Panel, user, roles: chairing.Chairing, form: Form | None = None) -> dict:
     hidden = roles.hidden_from(user.id)
-    context = await _ranking_context(panel, show_names=not panel.challenge.blind_review, hidden=hidden)
+    context = await _ranking_context(panel, show_names=not panel.is_blind(panel.challenge), hidden=hidden)
     items = await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES | {
         AssignmentStatus.DECLINED})).exclude(bid_id__in=list(hidden)).select_related("expert").order_by("bid_id", "id")
     totals = await queries.assignment_totals(panel_id=panel.id, criteria=context["criteria"])
@@ -434,19 +455,19 @@ async def manage_index(request: Request):
     challenges = await Challenge.filter(
         Q(status__in=REVIEW_CHALLENGE_STATES) | Q(status=ChallengeStatus.PUBLISHED, closes_at__lte=now)
     ).prefetch_related("stages").order_by("-id")
-    panels = await Panel.filter(challenge_id__in=[c.id for c in challenges]).select_related("stage").order_by("id")
-    progress = await services.panel_progress([p.id for p in panels])
+    formed = await Panel.filter(challenge_id__in=[c.id for c in challenges]).select_related("stage").order_by("id")
+    progress = await services.panel_progress([p.id for p in formed])
     by_challenge: dict[int, list] = {}
-    for panel in panels:
+    for panel in formed:
         totals = {s.value: 0 for s in AssignmentStatus}
         for counts in progress.get(panel.id, {}).values():
             for status, n in counts.items():
                 totals[status] += n
         by_challenge.setdefault(panel.challenge_id, []).append({"panel": panel, "totals": totals})
-    taken = {(p.challenge_id, p.stage_id) for p in panels}
+    taken = {(p.challenge_id, p.stage_id) for p in formed if p.purpose in RESULT_PURPOSES}
     formable = {
         c.id for c in challenges
-        if any(services.can_form_panel(c, stage, now) and (c.id, stage.id if stage else None) not in taken
+        if any(panels.can_form_panel(c, stage, now) and (c.id, stage.id if stage else None) not in taken
                for stage in [None, *c.stages])
     }
     return render(request, "reviews/manage_index.html", {
@@ -493,38 +514,25 @@ async def invite(request: Request):
     }, status_code=400)
 
 
-async def _pool_with_conflicts(challenge: Challenge) -> list[dict]:
-    """Every active expert with his profile and, per bid of the challenge, his conflicts in words."""
-    pool = await User.filter(is_expert=True, is_active=True).select_related("organisation").order_by("id")
-    profiles = {p.user_id: p for p in await ExpertProfile.filter(
-        user_id__in=[u.id for u in pool]).prefetch_related("domains")}
-    pairs = await conflicts_for_challenge(challenge_id=challenge.id, expert_ids=[u.id for u in pool])
-    conflicted: dict[int, int] = {}
-    for expert_id, _bid in pairs:
-        conflicted[expert_id] = conflicted.get(expert_id, 0) + 1
-    return [{"user": u, "profile": profiles.get(u.id), "conflicts": conflicted.get(u.id, 0)} for u in pool]
-
-
 async def panel_new(request: Request):
     user = require_organiser(request)
     challenge = await Challenge.get_or_none(id=_int(request, "challenge_id"))
     if challenge is None or challenge.shown_status(now_utc()) not in REVIEW_CHALLENGE_STATES:
         raise HTTPException(404)
     stages = await Stage.filter(challenge=challenge).order_by("position", "id")
-    pool = await _pool_with_conflicts(challenge)
+    pool = await queries.pool_with_conflicts(challenge.id)
     expert_ids = [row["user"].id for row in pool]
     form = Form({"name": _("%(title)s评审专家组", title=challenge.title), "dispersion_threshold": "15"})
     if request.method == "POST":
         form = Form(await read_form(request))
         data = forms.parse_panel(form, expert_ids, [s.id for s in stages])
         if form.is_valid:
-            stage = next((s for s in stages if s.id == data.pop("stage_id")), None) if data.get("stage_id") \
-                else None
-            data.pop("stage_id", None)
+            chosen = data.pop("stage_id", None)
+            stage = next((s for s in stages if s.id == chosen), None)
             try:
                 panel = await create_once(
                     form, user=user, location=lambda created: f"/review/manage/panels/{created.id}",
-                    create=lambda: services.create_panel(challenge=challenge, stage=stage, actor=user, **data))
+                    create=lambda: panels.create_panel(challenge=challenge, stage=stage, actor=user, **data))
             except DomainError as error:
                 form.add_errors(error.errors or {"name": error.message})
             else:
@@ -549,7 +557,7 @@ async def panel_page(request: Request):
     panel = await _managed_panel(request)
     members = await PanelMember.filter(panel=panel).select_related("expert", "expert__organisation")
     progress = (await services.panel_progress([panel.id])).get(panel.id, {})
-    pool = await _pool_with_conflicts(panel.challenge)
+    pool = await queries.pool_with_conflicts(panel.challenge_id, await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
     bids_count = await PanelBid.filter(panel=panel).count()
     rows = []
     for member in members:

@@ -18,13 +18,12 @@ from challenge.accounts import passwords
 from challenge.accounts.models import Organisation, User
 from challenge.accounts.services import check_password_strength
 from challenge.audit.services import record
-from challenge.bids.models import Bid, BidStatus
+from challenge.bids.models import Bid
 from challenge.catalog.models import Domain
-from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion, Stage
-from challenge.challenges.services import set_challenge_status
+from challenge.challenges.models import Challenge, RubricCriterion, Stage
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
-from challenge.reviews import aggregation, assignment as assigning, blind, chairing, queries
+from challenge.reviews import aggregation, assignment as assigning, blind, chairing, panels, queries
 from challenge.reviews.conflicts import conflicts_for_challenge
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
@@ -43,20 +42,11 @@ from challenge.reviews.models import (
     PanelStatus,
     ReviewOpinion,
     Score,
-    StageOutcome,
     StageResult,
 )
 from challenge.web.i18n import gettext as _
 from challenge.web.timefmt import format_datetime, now_utc
 
-# Bids a first-round panel reviews (they passed the formal check), and the teams still in a
-# horse race at a stage gate.
-REVIEWABLE_BID_STATES = [BidStatus.IN_REVIEW]
-RACE_BID_STATES = [BidStatus.ADVANCED, BidStatus.IN_REVIEW]
-# Challenge states in which a panel may be formed.
-PANEL_CHALLENGE_STATES = {ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING}
-STAGE_PANEL_CHALLENGE_STATES = {ChallengeStatus.CLOSED, ChallengeStatus.REVIEWING, ChallengeStatus.NOTICE,
-                                ChallengeStatus.ANNOUNCED, ChallengeStatus.DELIVERING}
 INVITATION_DAYS = 14
 REMIND_AFTER_HOURS = 24
 REMIND_BEFORE_DUE_HOURS = 48
@@ -357,84 +347,6 @@ async def recheck_expert(*, expert: User, actor: User | None = None) -> list:
 
 # -- panels -------------------------------------------------------------------------------------
 
-def can_form_panel(challenge: Challenge, stage: Stage | None = None, now=None) -> bool:
-    """After the bid window (a published challenge whose window passed counts as closed)."""
-    allowed = STAGE_PANEL_CHALLENGE_STATES if stage is not None else PANEL_CHALLENGE_STATES
-    return challenge.shown_status(now or now_utc()) in allowed
-
-
-def panel_bid_states(stage: Stage | None) -> list[BidStatus]:
-    return RACE_BID_STATES if stage is not None else REVIEWABLE_BID_STATES
-
-
-async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, member_ids: list[int],
-                       chair_id: int | None, due_at, dispersion_threshold: Decimal, actor: User,
-                       deputy_id: int | None = None) -> Panel:
-    if not can_form_panel(challenge, stage):
-        raise InvalidTransition(_("榜单当前状态为“%(status)s”，不能组建评审专家组（申报截止后方可评审）",
-                                  status=challenge.shown_status(now_utc()).label))
-    if stage is not None and stage.challenge_id != challenge.id:
-        raise DomainError(_("所选阶段不属于该榜单"), field="stage")
-    if await Panel.filter(challenge=challenge, stage=stage).exists():
-        raise DomainError(_("该榜单（阶段）已有评审专家组"), field="stage" if stage else "name")
-    experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
-    if not experts:
-        raise DomainError(_("请至少选择一名专家"), field="members")
-    if len(experts) != len(set(member_ids)):
-        raise DomainError(_("所选专家无效"), field="members")
-    if chair_id not in {e.id for e in experts}:
-        raise DomainError(_("请从专家组成员中指定组长"), field="chair")
-    if deputy_id is not None and deputy_id not in {e.id for e in experts}:
-        raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
-    bids = await Bid.filter(challenge=challenge, status__in=panel_bid_states(stage)).order_by("id")
-    await chairing.check_cover(challenge_id=challenge.id, bid_ids=[b.id for b in bids], chair_id=chair_id,
-                               deputy_id=deputy_id, names={e.id: e.name for e in experts})
-    async with in_transaction():
-        panel = await Panel.create(challenge=challenge, stage=stage, name=name, due_at=due_at,
-                                   dispersion_threshold=dispersion_threshold, created_by=actor)
-        for expert in experts:
-            await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id,
-                                     is_deputy=expert.id == deputy_id)
-        order = list(range(len(bids)))
-        secrets.SystemRandom().shuffle(order)
-        await PanelBid.bulk_create([
-            PanelBid(panel=panel, bid=bid, code=blind.code_for(position), position=position)
-            for position, bid in sorted(zip(order, bids), key=lambda pair: pair[0])
-        ])
-        await record(actor=actor, action="panel.create", obj=panel,
-                     after={"challenge_id": challenge.id, "stage_id": stage.id if stage else None,
-                            "members": sorted(e.id for e in experts), "chair": chair_id, "deputy": deputy_id,
-                            "bids": len(bids)})
-        if stage is None:
-            await _open_review(challenge=challenge, actor=actor)
-    return panel
-
-
-async def _open_review(*, challenge: Challenge, actor: User) -> None:
-    """The bid review starts with its panel: the challenge moves (closed →) reviewing, through the
-    challenges area's one status function (audit-logged there)."""
-    if challenge.status == ChallengeStatus.PUBLISHED:
-        challenge = await set_challenge_status(challenge=challenge, status=ChallengeStatus.CLOSED, actor=actor)
-    if challenge.status == ChallengeStatus.CLOSED:
-        await set_challenge_status(challenge=challenge, status=ChallengeStatus.REVIEWING, actor=actor)
-
-
-async def sync_panel_bids(*, panel: Panel) -> int:
-    """Add the challenge's bids that became reviewable since the panel was formed (new codes follow)."""
-    stage = await Stage.get_or_none(id=panel.stage_id) if panel.stage_id else None
-    present = set(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
-    missing = [b for b in await Bid.filter(challenge_id=panel.challenge_id, status__in=panel_bid_states(stage))
-               .order_by("id").values_list("id", flat=True) if b not in present]
-    if not missing:
-        return 0
-    start = await PanelBid.filter(panel=panel).count()
-    await PanelBid.bulk_create([
-        PanelBid(panel=panel, bid_id=bid_id, code=blind.code_for(start + offset), position=start + offset)
-        for offset, bid_id in enumerate(missing)
-    ])
-    return len(missing)
-
-
 async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int | None, actor: User,
                          deputy_id: int | None = None) -> None:
     experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
@@ -524,7 +436,7 @@ async def propose_assignments(*, panel: Panel, actor: User, fresh: bool = False)
         raise InvalidTransition(_("专家组已出结论，不能再分配"))
     if fresh:
         await Assignment.filter(panel=panel, status=AssignmentStatus.PROPOSED).delete()
-    await sync_panel_bids(panel=panel)
+    await panels.sync_panel_bids(panel=panel)
     challenge, bids, experts, pairs, existing = await _proposal_inputs(panel)
     # A declined or revoked pair is not proposed again.
     excluded = set(pairs) | {
@@ -831,12 +743,9 @@ async def outstanding_count(panel: Panel) -> int:
         AssignmentStatus.PROPOSED, AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS]).count()
 
 
-def recommend_limit(challenge: Challenge, stage: Stage | None) -> int:
-    return stage.advance_count if stage is not None else challenge.winners_count
-
-
 async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_ids: list[int]) -> ReviewOpinion:
-    """The chair records the panel's opinion and the recommended winners (teams to advance for a stage).
+    """The chair records the panel's opinion and the recommended winners (teams to advance for a
+    stage; none for a project's mid-term or acceptance review, whose result the organiser records).
 
     A chair conflicted with a bid of the panel does not: the deputy does, or else the organiser
     (`chairing.Chairing.opinion_by`).
@@ -856,11 +765,13 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
     errors = {}
     if not text.strip():
         errors["text"] = _("请填写专家组意见")
-    limit = recommend_limit(challenge, stage)
+    limit = panels.recommend_limit(challenge, stage, panel.purpose)
     codes = set(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
     if any(bid_id not in codes for bid_id in recommended_ids):
         errors["recommended"] = _("推荐的申报不在本专家组的评审范围内")
-    elif not recommended_ids:
+    elif limit == 0 and recommended_ids:
+        errors["recommended"] = _("本专家组只形成意见，不推荐名单")
+    elif limit and not recommended_ids:
         errors["recommended"] = _("请选择推荐的申报")
     elif len(set(recommended_ids)) > limit:
         errors["recommended"] = _("最多推荐 %(n)s 个", n=limit)
@@ -884,79 +795,8 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
         creator = await User.get_or_none(id=panel.created_by_id) if panel.created_by_id else None
         if creator is not None:
             await notify(user=creator, subject=lambda: _("专家组意见已形成：%(panel)s", panel=panel.name),
-                         body=lambda: _("组长已记录专家组意见和推荐名单。"), link=f"/review/manage/panels/{panel.id}/ranking")
+                         body=lambda: _("组长已记录专家组意见。"), link=f"/review/manage/panels/{panel.id}/ranking")
     return opinion
-
-
-async def _set_bid_status(*, bid: Bid, status: BidStatus, actor: User, reason: str, body) -> None:
-    """Through the bids area's one status writer (it audits and tells the lead organisation).
-
-    Imported here, not at the top: challenge.bids.services imports this module (recheck_conflicts).
-    """
-    from challenge.bids.services import set_bid_status
-
-    await set_bid_status(bid=bid, status=status, actor=actor, reason=reason, action=f"stage_{status.value}",
-                         body=body)
-
-
-async def apply_stage_gate(*, panel: Panel, actor: User, advancing: set[int],
-                           reasons: dict[int, str]) -> list[StageResult]:
-    """Close a horse-race stage with the organiser's decision (made in the results area): the teams
-    in `advancing` go on, the others are eliminated, never a silent top N of the ranking.
-
-    `reasons` holds the organiser's written reason for each team whose outcome departs from the
-    ranking or the panel's recommendation. Rank and score come from the panel's ranking. Bid
-    statuses change through the bids area's status writer (ADVANCED / NOT_SELECTED), which audits
-    the change and tells each team (every user of the lead organisation, inbox and mail, in the
-    recipient's language) its result and the reason.
-    """
-    if panel.stage_id is None:
-        raise InvalidTransition(_("只有赛马阶段评审需要晋级决定"))
-    if await StageResult.filter(panel=panel).exists():
-        raise InvalidTransition(_("本阶段结果已公布"))
-    if await outstanding_count(panel):
-        raise InvalidTransition(_("仍有专家未提交评分"))
-    if panel.status != PanelStatus.CONCLUDED:
-        raise InvalidTransition(_("请先由组长形成专家组意见"))
-    challenge = await Challenge.get(id=panel.challenge_id)
-    stage = await Stage.get(id=panel.stage_id)
-    ranked = await ranking(panel=panel, aggregation_rule=challenge.aggregation)
-    if not advancing <= {row.bid_id for row in ranked}:
-        raise DomainError(_("晋级的团队不在本阶段评审范围内"))
-    try:
-        results = await _record_stage_results(panel, stage, ranked, actor, advancing, reasons)
-    except IntegrityError:
-        raise InvalidTransition(_("本阶段结果已公布")) from None
-    return results
-
-
-async def _record_stage_results(panel, stage, ranked, actor, advancing, reasons) -> list[StageResult]:
-    bids = {b.id: b for b in await Bid.filter(id__in=[r.bid_id for r in ranked])}
-    results = []
-    async with in_transaction():
-        for row in ranked:
-            bid = bids[row.bid_id]
-            advanced = row.bid_id in advancing
-            outcome = StageOutcome.ADVANCED if advanced else StageOutcome.ELIMINATED
-            results.append(await StageResult.create(
-                panel=panel, stage=stage, bid=bid, rank=row.rank, score=row.score_display, outcome=outcome,
-                decided_by=actor, decided_at=now_utc(),
-            ))
-            note = reasons.get(row.bid_id, "")
-
-            def body(rank=row.rank, advanced=advanced, note=note) -> str:
-                text = (_("“%(stage)s”阶段评审第 %(rank)s 名，晋级下一阶段，请按要求继续攻关。", stage=stage.name, rank=rank)
-                        if advanced else
-                        _("“%(stage)s”阶段评审第 %(rank)s 名，未能晋级。感谢参与。", stage=stage.name, rank=rank))
-                return text + ("\n" + _("说明：%(reason)s", reason=note) if note else "")
-
-            await _set_bid_status(bid=bid, status=BidStatus.ADVANCED if advanced else BidStatus.NOT_SELECTED,
-                                  actor=actor, reason=body(), body=body)
-        await record(actor=actor, action="stage.gate", obj=stage,
-                     after={"advanced": [r.bid_id for r in results if r.outcome == StageOutcome.ADVANCED],
-                            "eliminated": [r.bid_id for r in results if r.outcome == StageOutcome.ELIMINATED],
-                            "reasons": {str(k): v for k, v in reasons.items()}})
-    return results
 
 
 # -- progress and reminders ---------------------------------------------------------------------

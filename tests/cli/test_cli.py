@@ -7,6 +7,7 @@ database created and dropped here): one backend per pytest process, like the res
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -209,7 +210,7 @@ async def _sign_in(url: str, tmp_path: Path, email: str, password: str) -> httpx
 
 def test_verify_results_passes_on_the_demo_and_fails_after_a_score_is_edited(demo_cli, demo_db):
     noticed = sorted({row[0] for row in demo_db.query("SELECT challenge_id FROM result_notice")})
-    assert len(noticed) == 4
+    assert len(noticed) == 5
     for challenge_id in noticed:
         assert "scores match the published decision" in demo_cli("verify-results", str(challenge_id)).stdout
     announced = demo_db.query("SELECT challenge_id FROM result_notice WHERE kind = 'result' AND status = 'announced'")
@@ -233,3 +234,14 @@ def test_audit_verify_finds_a_score_changed_in_the_database(demo_cli, demo_db):
     result = demo_cli("audit", "verify", expect=1)
     assert "audit chain intact" in result.stdout
     assert f"score CHANGED outside the app: assignment {assignment_id}" in result.stdout
+
+
+def test_verify_receipts_checks_the_delivery_versions_too(demo_cli, demo_db):
+    checked = demo_cli("verify-receipts").stdout
+    assert re.search(r"[1-9]\d* delivery version\(s\) checked, 0 mismatch\(es\)", checked)
+    [(version_id, owner_id)] = demo_db.query(
+        "SELECT id, owner_id FROM delivery_version WHERE kind = 'deliverable' ORDER BY id LIMIT 1")
+    demo_db.query("UPDATE delivery_version SET document = replace(document, '小试', '中试') WHERE id = $1", version_id)
+    result = demo_cli("verify-receipts", expect=1)
+    assert f"MISMATCH: deliverable {owner_id} version 1" in result.stdout
+    assert "delivery version(s) checked, 1 mismatch(es)" in result.stdout

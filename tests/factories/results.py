@@ -1,6 +1,7 @@
 """Builders for the results area: a concluded review ready for a decision."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from challenge.accounts.models import Role, User
 from challenge.bids.models import Bid, BidStatus
@@ -28,7 +29,8 @@ async def concluded_review(*, scores: list[int], recommended: list[int], winners
                            stage_advance: int | None = None, challenge: Challenge | None = None,
                            bidder_locales: list[str] | None = None) -> Review:
     """A panel whose chair has concluded: one expert's score per bid (single criterion of 100),
-    `recommended` by index. With `stage_advance`, a horse-race stage panel (teams in the race)."""
+    `recommended` by index. With `stage_advance`, the panel of a horse race's first stage (teams in
+    the race), followed by a second, final stage."""
     organiser = await make_organiser()
     stage = None
     if stage_advance is not None:
@@ -36,6 +38,9 @@ async def concluded_review(*, scores: list[int], recommended: list[int], winners
                                                              status=ChallengeStatus.DELIVERING)
         stage = await Stage.create(challenge=challenge, position=0, name="小试验证", due_at=now_utc(),
                                    advance_count=stage_advance)
+        # A later stage: this one's gate lets teams go on (the last stage's gate names the winners).
+        await Stage.create(challenge=challenge, position=1, name="工程示范", due_at=now_utc() + timedelta(days=300),
+                           advance_count=1)
     challenge = challenge or await make_review_challenge(winners_count=winners_count, criteria=(100,))
     status = BidStatus.ADVANCED if stage is not None else BidStatus.IN_REVIEW
     bids = [await make_review_bid(challenge, status=status, title=f"攻关方案{i + 1}") for i in range(len(scores))]

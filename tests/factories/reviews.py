@@ -9,7 +9,7 @@ from challenge.bids.models import Bid, BidStatus, BidVersion
 from challenge.files.models import Blob
 from challenge.files.services import attach
 from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion
-from challenge.reviews import services
+from challenge.reviews import panels, services
 from challenge.reviews.models import Assignment, AssignmentStatus, ExpertProfile, Panel
 from challenge.web.timefmt import now_utc
 from factories import make_bid, make_challenge, make_organiser, make_user
@@ -42,7 +42,7 @@ async def make_panel(*, challenge: Challenge, experts: list[User], chair: User |
     organiser = organiser or await make_organiser()
     values = {"name": "评审专家组", "due_at": None, "dispersion_threshold": Decimal("15")}
     values.update(overrides)
-    return await services.create_panel(
+    return await panels.create_panel(
         challenge=challenge, stage=stage, member_ids=[e.id for e in experts],
         chair_id=(chair or experts[0]).id, actor=organiser, **values,
     )

@@ -30,7 +30,7 @@ async def test_demo_reaches_notice_objection_announcement_and_a_stage_gate(db, s
     announced = await Notice.get(challenge_id=made["announced"].id)
     assert announced.status == NoticeStatus.ANNOUNCED and announced.closed_at > announced.ends_at
     assert await Objection.filter(notice=announced, status=ObjectionStatus.DISMISSED).exists()
-    assert (await Challenge.get(id=made["announced"].id)).status == ChallengeStatus.ANNOUNCED
+    assert (await Challenge.get(id=made["announced"].id)).status == ChallengeStatus.DELIVERING  # its project runs
     winners = await Bid.filter(challenge_id=made["announced"].id, status=BidStatus.WINNER).select_related("lead_org")
     assert [b.lead_org.name for b in winners] == ["清华大学"]
 

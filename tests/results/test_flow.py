@@ -148,12 +148,13 @@ async def test_announcement_makes_winners_and_tells_everyone_in_their_language()
     stored = await Notice.get(id=notice.id)
     assert stored.status == NoticeStatus.ANNOUNCED and stored.closed_at == AFTER
     assert stored.announcement == "请于一个月内签订任务书。"
-    assert (await Challenge.get(id=review.challenge.id)).status == ChallengeStatus.ANNOUNCED
+    # Announced, and delivering at once: the winner's project starts (the delivery area's reaction).
+    assert (await Challenge.get(id=review.challenge.id)).status == ChallengeStatus.DELIVERING
     statuses = {b.id: b.status for b in await Bid.filter(challenge=review.challenge)}
     assert statuses == {review.bids[0].id: BidStatus.WINNER, review.bids[1].id: BidStatus.NOT_SELECTED,
                         outsider_bid.id: BidStatus.FORMAL_FAILED}
-    winner_note = await Notification.filter(user=review.bidders[0]).order_by("-id").first()
-    assert winner_note.subject.startswith("揭榜成功") and "确定为" in winner_note.body
+    winner_note = await Notification.filter(user=review.bidders[0], subject__startswith="揭榜成功").get()
+    assert "确定为" in winner_note.body
     loser_note = await Notification.filter(user=review.bidders[1]).order_by("-id").first()
     assert "was not selected" in loser_note.body
     outsider_note = await Notification.get(user=outsider)
@@ -223,7 +224,9 @@ async def test_the_notice_keeps_the_audit_head_of_its_publication_and_announceme
     assert stored.published_head["seq"] == published.seq and stored.published_head["hash"] == published.hash
     assert stored.announced_head is None
     await services.announce(notice=notice, actor=review.organiser, now=AFTER)
-    announced = await AuditEntry.filter(action="notice.announced").order_by("-seq").first()
+    # The head after the announcement's last entry (the winner's project, which it starts).
+    announced = await AuditEntry.all().order_by("-seq").first()
+    assert announced.action == "challenge.delivering"
     stored = await Notice.get(id=notice.id)
     assert stored.announced_head["hash"] == announced.hash
     assert stored.announced_head["count"] == await AuditEntry.all().count()

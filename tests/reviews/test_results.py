@@ -57,7 +57,7 @@ async def test_chair_records_the_opinion_and_recommended_winners(client, make_cl
     assert pending.status.value == "submitted"
 
 
-async def test_remind_command_reminds_late_experts_once_a_day(db):
+async def test_remind_command_reminds_late_experts_once_a_day(db, settings):
     challenge = await make_review_challenge()
     bid = await make_review_bid(challenge)
     late, on_time, done = await make_expert(), await make_expert(), await make_expert()
@@ -72,11 +72,11 @@ async def test_remind_command_reminds_late_experts_once_a_day(db):
     await submit(await assign(due_soon, bid, done), [1, 1, 1])
     await assign(relaxed, await make_review_bid(other_challenge), on_time)
     lines = []
-    assert await remind(out=lines.append) == 0
+    assert await remind(settings, out=lines.append) == 0
     assert "reminded 1 expert" in lines[0]
     assert [m.to_address for m in await OutboxMessage.filter(subject__startswith="评审提醒")] == [late.email]
     assert (await Assignment.get(panel=due_soon, expert=late)).reminded_at is not None
     lines.clear()
-    await remind(out=lines.append)
+    await remind(settings, out=lines.append)
     assert "reminded 0 expert" in lines[0]
     assert await services.send_reminders(actor=None, panel=relaxed, only_late=False) == 1
