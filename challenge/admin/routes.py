@@ -8,11 +8,13 @@ from tortoise.expressions import Q
 from challenge.accounts import members
 from challenge.accounts import services as accounts
 from challenge.accounts.models import Organisation, OrgStatus, Role, User
+from challenge.admin import charts, desk
 from challenge.audit.models import AuditEntry
 from challenge.catalog import regions
 from challenge.catalog import services as catalog
 from challenge.catalog.models import Domain
 from challenge.errors import DomainError
+from challenge.delivery.projects import today
 from challenge.mail.models import OutboxMessage
 from challenge.web.auth import require_organiser
 from challenge.web.flash import flash
@@ -22,6 +24,7 @@ from challenge.web.i18n import _
 from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
+from challenge.web.timefmt import now_utc
 
 
 async def organisations(request: Request):
@@ -141,8 +144,29 @@ async def audit_log(request: Request):
 
 async def dashboard(request: Request):
     require_organiser(request)
-    pending_orgs = await Organisation.filter(status=OrgStatus.PENDING).count()
-    return render(request, "admin/dashboard.html", {"pending_orgs": pending_orgs})
+    now = now_utc()
+    figures = await desk.figures()
+    timeline = await desk.bids_over_time(now)
+    stages = desk.stage_labels()
+    return render(request, "admin/dashboard.html", {
+        "queue": await desk.work_queue(now, today(now)),
+        "figures": figures,
+        "stages": stages,
+        "timeline": timeline,
+        "charts": {
+            "funnel": charts.bars(title=_("从需求到验收"), labels=stages, values=figures.totals),
+            "domain": charts.grouped_bars(title=_("按技术领域"), groups=[b.label for b in figures.by_domain],
+                                          series=_series(stages, figures.by_domain)),
+            "region": charts.grouped_bars(title=_("按地区（省级）"), groups=[b.label for b in figures.by_region],
+                                          series=_series(stages, figures.by_region)),
+            "timeline": charts.columns(title=_("开放中榜单每日收到的申报"),
+                                       labels=[d.strftime("%m-%d") for d in timeline.days], values=timeline.counts),
+        },
+    })
+
+
+def _series(stages: list[str], rows: list[desk.Breakdown]) -> list[charts.Series]:
+    return [charts.Series(label=label, values=[row.values[i] for row in rows]) for i, label in enumerate(stages)]
 
 
 routes = [
