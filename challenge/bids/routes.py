@@ -13,6 +13,7 @@ from challenge.bids import forms, names, permissions, services
 from challenge.bids.models import (
     ATTACHMENT_LIMITS,
     EDITABLE_BID_STATES,
+    FORMAL_PASS_FROM,
     MANAGED_BID_STATES,
     AttachmentCategory,
     Bid,
@@ -459,6 +460,10 @@ async def manage(request: Request):
             n=Count("id")).group_by("challenge_id").values("challenge_id", "n")
         counts = {row["challenge_id"]: row["n"] for row in rows}
         return render(request, "bids/manage_index.html", {"challenges": challenges, "counts": counts})
+    return await _manage_page(request, challenge)
+
+
+async def _manage_page(request: Request, challenge: Challenge, form: Form | None = None, status_code: int = 200):
     filters = forms.parse_filters(request.query_params)
     page = await paginate(services.managed_bids(challenge, filters), page_number(request.query_params.get("page")))
     query = urlencode({k: v for k, v in (("challenge_id", challenge.id), ("status", filters.status),
@@ -471,7 +476,56 @@ async def manage(request: Request):
         "counts": await services.status_counts(challenge),
         "query": query,
         "window_open": services.window_open(challenge),
-    })
+        "checkable": FORMAL_PASS_FROM,
+        "bulk_form": form or Form(),
+        "bulk_selected": set(form.getlist("bid_ids")) if form else set(),
+        "bulk_decisions": [("pass", _("通过")), ("fail", _("不通过"))],
+    }, status_code=status_code)
+
+
+async def formal_check_bulk(request: Request):
+    """The formal check of the bids ticked on a challenge's bid list, with one result and reason;
+    those the rules refuse are named, the others are checked. A replayed post checks nothing again."""
+    user = require_role(request, Role.ORGANISER)
+    challenge = await Challenge.get_or_none(id=request.path_params["challenge_id"])
+    if challenge is None:
+        raise HTTPException(404)
+    form = Form(await read_form(request))
+    ids = list(dict.fromkeys(i for i in (_positive_int(v) for v in form.getlist("bid_ids")) if i))[:MAX_BULK]
+    decision = form.choice("decision", ["pass", "fail"])
+    reason = form.text("reason", max_length=2000)
+    if not ids:
+        form.error("bid_ids", _("请至少勾选一项申报"))
+    if decision == "fail" and not reason:
+        form.error("reason", _("不通过时请填写原因，申报方将看到这段说明"))
+    back = f"/bids/manage?challenge_id={challenge.id}"
+    if not form.is_valid:
+        return await _manage_page(request, challenge, form, status_code=400)
+    # Only bids of this challenge: an id of another challenge's bid is reported as not found.
+    bids = list(await Bid.filter(id__in=ids, challenge_id=challenge.id).order_by("id"))
+    missing = len(ids) - len(bids)
+    try:
+        outcome = await create_once(form, user=user, location=lambda _outcome: back, create=lambda: (
+            services.formal_check_bids(bids=bids, actor=user, passed=decision == "pass", reason=reason)))
+    except AlreadyCreated:
+        flash(request, _("这批申报已经处理过，未重复处理。"), "info")
+        return redirect(back)
+    if outcome.done:
+        flash(request, _("已记录 %(n)s 项申报的形式审查结果，并已通知申报单位。", n=len(outcome.done)))
+    refused = [_("%(number)s《%(title)s》：%(reason)s", number=bid.number, title=bid.title, reason=why)
+               for bid, why in outcome.refused]
+    if missing:
+        refused.append(_("%(n)s 项申报不属于该榜单或不存在", n=missing))
+    if refused:
+        flash(request, _("以下申报未处理：") + "；".join(refused), "error")
+    return redirect(back)
+
+
+MAX_BULK = 200
+
+
+def _positive_int(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
 
 
 async def manage_challenge(request: Request):
@@ -516,6 +570,7 @@ routes = [
     Route("/manage/export", manage_export, name="export"),
     Route("/manage/attachments.zip", manage_zip, name="zip"),
     Route("/challenge/{challenge_id:int}", manage_challenge, name="challenge"),
+    Route("/challenge/{challenge_id:int}/formal-check", formal_check_bulk, methods=["POST"], name="formal_check_bulk"),
     Route("/{bid_id:int}", bid_detail, name="detail"),
     limited(Route("/{bid_id:int}/edit", edit_bid, methods=["GET", "POST"], name="edit"), UPLOAD),
     Route("/{bid_id:int}/submit", submit_current, methods=["POST"], name="submit"),

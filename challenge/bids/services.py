@@ -22,10 +22,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from challenge import bulk
 from challenge.accounts.models import Organisation, OrgStatus, OrgType, User
 from challenge.audit import services as audit
 from challenge.bids.forms import BidContent, BidFilters
 from challenge.bids.zipstream import safe_component, unique_names
+from challenge.bulk import BulkOutcome
 from challenge.bids.models import (
     ATTACHMENT_LIMITS,
     ATTACHMENT_OWNER,
@@ -755,6 +757,16 @@ async def formal_check(*, bid: Bid, actor: User, passed: bool, reason: str = "")
             await set_bid_status(bid=locked, status=BidStatus.FORMAL_FAILED, actor=actor, reason=reason,
                                  action="formal_fail", message=reason)
     return locked
+
+
+async def formal_check_bids(*, bids: list[Bid], actor: User, passed: bool, reason: str = "") -> BulkOutcome[Bid]:
+    """The formal check of several bids with one result and reason, each through `formal_check`
+    (its own transaction, audit entry, message and mails). A bid the rules refuse (checked
+    meanwhile, withdrawn) is reported with the reason; the others are still checked."""
+    _check_organiser(actor)
+    if not passed and not reason.strip():
+        raise DomainError(_("不通过时请填写原因，申报方将看到这段说明"), field="reason")
+    return await bulk.each(bids, lambda bid: formal_check(bid=bid, actor=actor, passed=passed, reason=reason))
 
 
 # -- for the reviews area -------------------------------------------------------------------------

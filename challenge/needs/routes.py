@@ -1,8 +1,8 @@
 """Campaigns (需求征集批次) and technology needs (技术需求): thin handlers over needs.services."""
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from starlette.datastructures import MultiDict
+from starlette.datastructures import MultiDict, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
@@ -10,6 +10,7 @@ from tortoise.functions import Count
 
 from challenge.catalog import regions
 from challenge.catalog.models import Domain
+from challenge.enums import N_
 from challenge.challenges.models import PUBLIC_CHALLENGE_STATES
 from challenge.errors import DomainError, InvalidTransition
 from challenge.files.models import Attachment
@@ -31,6 +32,7 @@ from challenge.needs.models import (
     MERGE_TARGET_STATES,
     ORGANISER_VISIBLE_NEED_STATES,
     PUBLIC_CAMPAIGN_STATES,
+    SCREENABLE_NEED_STATES,
     Campaign,
     CampaignStatus,
     Need,
@@ -118,10 +120,15 @@ def sort_helpers(params: dict):
 
 # -- need list and export ------------------------------------------------------------------------
 async def index(request: Request):
-    user = require_needs_user(request)
-    filters = parse_filters(request.query_params)
-    query = services.filtered_needs(user, filters).select_related("campaign", "organisation", "domain")
-    page = await paginate(query, page_number(request.query_params.get("page")))
+    return await _render_index(request, require_needs_user(request))
+
+
+async def _render_index(request: Request, user, form: Form | None = None, status_code: int = 200,
+                        query: str | None = None):
+    params = request.query_params if query is None else QueryParams(query)
+    filters = parse_filters(params)
+    needs = services.filtered_needs(user, filters).select_related("campaign", "organisation", "domain")
+    page = await paginate(needs, page_number(params.get("page")))
     campaign_query = Campaign.all() if user.is_organiser else Campaign.filter(status__in=list(PUBLIC_CAMPAIGN_STATES))
     statuses = list(NeedStatus) if user.is_submitter else [s for s in NeedStatus if s in ORGANISER_VISIBLE_NEED_STATES]
     sort_url, sort_state = sort_helpers(filters.params)
@@ -144,7 +151,12 @@ async def index(request: Request):
                          ("title", _("需求名称"))],
         "export_query": export_query,
         "campaign_state": permissions.campaign_state,
-    })
+        "screenable": SCREENABLE_NEED_STATES,
+        "bulk_form": form or Form(),
+        "bulk_selected": set(form.getlist("need_ids")) if form else set(),
+        "bulk_decisions": [(key, _(label)) for key, label in BULK_DECISION_LABELS.items()],
+        "list_query": urlencode(list(params.multi_items())),
+    }, status_code=status_code)
 
 
 async def export(request: Request):
@@ -156,6 +168,53 @@ async def export(request: Request):
     query = services.filtered_needs(user, filters)
     stamp = to_beijing(now_utc()).strftime("%Y%m%d-%H%M")
     return await export_response(fmt, f"needs-{stamp}", services.export_header(), services.export_rows(query))
+
+
+# -- screening several needs at once --------------------------------------------------------------
+BULK_DECISIONS = {"accept": NeedStatus.ACCEPTED, "return": NeedStatus.RETURNED}
+BULK_DECISION_LABELS = {"accept": N_("采纳"), "return": N_("退回修改")}
+BULK_DONE = {"accept": N_("已采纳 %(n)s 项需求，已通知申报单位。"), "return": N_("已退回 %(n)s 项需求修改，已通知申报单位。")}
+MAX_BULK = 200
+
+
+def _back_to_list(query: str) -> str:
+    """The list with the filters it was shown with (only the list's own parameters)."""
+    params = [(k, v) for k, v in parse_qsl(query) if k in {"q", "campaign", "domain", "region", "status", "sort",
+                                                            "page"}]
+    return "/needs/" + ("?" + urlencode(params) if params else "")
+
+
+async def screen_bulk(request: Request):
+    """Accept or return the needs ticked on the list with one reason; those the rules refuse are
+    named, the others are screened. A replayed post (same form token) screens nothing again."""
+    actor = require_organiser(request)
+    form = Form(await read_form(request))
+    ids = list(dict.fromkeys(i for i in (parse_id(v) for v in form.getlist("need_ids")) if i))[:MAX_BULK]
+    decision = form.choice("decision", list(BULK_DECISIONS))
+    reason = form.text("reason", max_length=2000)
+    if not ids:
+        form.error("need_ids", _("请至少勾选一项需求"))
+    if decision == "return" and not reason:
+        form.error("reason", _("退回时须填写理由，申报单位将看到该理由"))
+    back = _back_to_list(form.get("list_query"))
+    if not form.is_valid:
+        return await _render_index(request, actor, form, status_code=400, query=urlsplit(back).query)
+    needs = list(await Need.filter(id__in=ids).order_by("id"))
+    missing = len(ids) - len(needs)
+    try:
+        outcome = await create_once(form, user=actor, location=lambda _outcome: back, create=lambda: (
+            services.screen_needs(needs=needs, status=BULK_DECISIONS[decision], actor=actor, reason=reason)))
+    except AlreadyCreated:
+        flash(request, _("这批需求已经处理过，未重复处理。"), "info")
+        return redirect(back)
+    if outcome.done:
+        flash(request, _(BULK_DONE[decision], n=len(outcome.done)))
+    refused = [_("《%(title)s》：%(reason)s", title=need.title, reason=why) for need, why in outcome.refused]
+    if missing:
+        refused.append(_("%(n)s 项需求不存在", n=missing))
+    if refused:
+        flash(request, _("以下需求未处理：") + "；".join(refused), "error")
+    return redirect(back)
 
 
 # -- campaigns -----------------------------------------------------------------------------------
@@ -477,6 +536,7 @@ async def attachment_delete(request: Request):
 routes = [
     Route("/", index, name="index"),
     Route("/export.{fmt:str}", export, name="export"),
+    Route("/screen", screen_bulk, methods=["POST"], name="screen_bulk"),
     Route("/campaigns", campaigns, name="campaigns"),
     Route("/campaigns/new", campaign_form, methods=["GET", "POST"], name="campaign_new"),
     Route("/campaigns/{campaign_id:int}", campaign_detail, name="campaign"),

@@ -13,10 +13,12 @@ from decimal import Decimal
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from challenge import bulk
 from challenge.accounts.models import Organisation, OrgStatus, User
 from challenge.audit import services as audit
 from challenge.audit.models import AuditEntry
 from challenge.catalog import regions
+from challenge.bulk import BulkOutcome
 from challenge.catalog.models import Domain
 from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
@@ -345,6 +347,30 @@ async def set_need_status(*, need: Need, status: NeedStatus, actor: User, reason
         await _notify_status(need=need, campaign=campaign, status=status, reason=reason, target=target,
                              resubmission=before["status"] == NeedStatus.RETURNED)
     return need
+
+
+# Decisions an organiser may take on several needs at once, with one reason.
+BULK_SCREEN_STATES = {NeedStatus.ACCEPTED, NeedStatus.RETURNED}
+
+
+async def screen_needs(*, needs: list[Need], status: NeedStatus, actor: User, reason: str = "",
+                       now: datetime | None = None) -> BulkOutcome[Need]:
+    """Accept or return several needs with one reason, each through `set_need_status` (its own
+    transaction, audit entry and mails). A need the rules refuse (screened meanwhile, not
+    visible to the actor) is reported with the reason; the others are still screened."""
+    if status not in BULK_SCREEN_STATES:
+        raise DomainError(_("批量筛选只能采纳或退回"), field="decision")
+    if not actor.is_organiser:
+        raise PermissionDenied(_("只有管理员可以筛选需求"))
+    if status in REASON_REQUIRED_STATES and not reason.strip():
+        raise DomainError(_("请填写理由，申报单位将看到该理由"), field="reason")
+
+    async def screen(need: Need) -> None:
+        if not permissions.can_view_need(actor, need):
+            raise PermissionDenied(_("无权筛选该需求"))
+        await set_need_status(need=need, status=status, actor=actor, reason=reason, now=now)
+
+    return await bulk.each(needs, screen)
 
 
 async def _merge_target(need: Need, merge_into: Need | None) -> Need:

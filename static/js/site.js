@@ -101,4 +101,17 @@ document.addEventListener("DOMContentLoaded", () => {
       xhr.send(data);
     });
   });
+  // "Select all" for the checkboxes of a bulk form (hidden without JavaScript: tick each box).
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const boxes = Array.from(all.form ? all.form.querySelectorAll(`input[name="${all.dataset.selectAll}"]`) : []);
+    all.hidden = false;
+    const sync = () => {
+      const ticked = boxes.filter((box) => box.checked).length;
+      all.checked = ticked === boxes.length && ticked > 0;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", () => { boxes.forEach((box) => { box.checked = all.checked; }); sync(); });
+    boxes.forEach((box) => box.addEventListener("change", sync));
+    sync();
+  });
 });

@@ -52,6 +52,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "POST /admin/users/{user_id}/roles": ("organiser", "organiser"),
     "GET /bids/": ("pending bidder manager organiser", "pending bidder manager organiser"),
     "GET /bids/challenge/{challenge_id}": ("organiser", "organiser"),
+    "POST /bids/challenge/{challenge_id}/formal-check": ("organiser", "organiser"),
     "GET /bids/manage": ("organiser", "organiser"),
     "GET /bids/manage/attachments.zip": ("organiser", "organiser"),
     "GET /bids/manage/export": ("organiser", "organiser"),
@@ -134,6 +135,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /needs/{need_id}/edit": ("submitter manager", ""),
     "POST /needs/{need_id}/edit": ("submitter manager", ""),
     "POST /needs/{need_id}/screen": ("organiser", "organiser"),
+    "POST /needs/screen": ("organiser", "organiser"),
     "POST /needs/{need_id}/submit": ("submitter manager", ""),
     # single sign-on is not configured in this app: 404 (tests/accounts/test_oidc.py covers it)
     "GET /oidc/callback": ("", ""),
