@@ -56,8 +56,8 @@ async def work_queue(now: datetime, day: date) -> list[QueueItem]:
          Question.filter(answered_at__isnull=True, challenge__status__in=list(PUBLIC_CHALLENGE_STATES)),
          "/challenges/manage", False),
         ("objections", _("待处理的异议"), Objection.filter(status=ObjectionStatus.OPEN), "/results/manage", False),
-        ("milestones_overdue", _("已逾期的项目节点"), overdue_milestones(ProjectMilestone.all(), day), "/delivery/",
-         True),
+        ("milestones_overdue", _("已逾期的项目节点"), overdue_milestones(ProjectMilestone.all(), day),
+         "/delivery/manage", True),
     ]
     return [QueueItem(key=key, label=label, count=await query.count(), link=link, urgent=urgent)
             for key, label, query, link, urgent in items]

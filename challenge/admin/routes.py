@@ -1,5 +1,7 @@
 """Organiser administration: organisations, users and roles, domains, the mail outbox."""
 
+from urllib.parse import urlencode
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
@@ -8,15 +10,16 @@ from tortoise.expressions import Q
 from challenge.accounts import members
 from challenge.accounts import services as accounts
 from challenge.accounts.models import Organisation, OrgStatus, Role, User
-from challenge.admin import charts, desk
-from challenge.audit.models import AuditEntry
+from challenge.admin import auditlog, charts, desk
+from challenge.audit import labels as audit_labels
 from challenge.catalog import regions
 from challenge.catalog import services as catalog
 from challenge.catalog.models import Domain
-from challenge.errors import DomainError
 from challenge.delivery.projects import today
+from challenge.errors import DomainError
 from challenge.mail.models import OutboxMessage
 from challenge.web.auth import require_organiser
+from challenge.web.exports import csv_response
 from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
@@ -24,7 +27,7 @@ from challenge.web.i18n import _
 from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
-from challenge.web.timefmt import now_utc
+from challenge.web.timefmt import now_utc, to_beijing
 
 
 async def organisations(request: Request):
@@ -133,13 +136,24 @@ async def outbox(request: Request):
 
 async def audit_log(request: Request):
     require_organiser(request)
-    query = AuditEntry.all()
-    if object_type := request.query_params.get("object_type", "").strip():
-        query = query.filter(object_type=object_type)
-    if object_id := request.query_params.get("object_id", "").strip():
-        query = query.filter(object_id=object_id)
-    page = await paginate(query.order_by("-seq"), page_number(request.query_params.get("page")), per_page=50)
-    return render(request, "admin/audit.html", {"page": page, "object_type": object_type, "object_id": object_id})
+    filters = auditlog.parse_filters(request.query_params)
+    page = await paginate(auditlog.filtered(filters).order_by("-seq"), page_number(request.query_params.get("page")),
+                          per_page=50)
+    return render(request, "admin/audit.html", {
+        "page": page, "filters": filters, "export_query": urlencode(filters.params),
+        "rows": [{"entry": e, "event": audit_labels.label(e.action), "changes": auditlog.changes(e),
+                  "object_type": audit_labels.object_type_label(e.object_type)} for e in page.items],
+        "actions": audit_labels.choices(),
+        "object_types": sorted(((key, audit_labels.object_type_label(key)) for key in audit_labels.OBJECT_TYPES),
+                               key=lambda item: item[0]),
+    })
+
+
+async def audit_export(request: Request):
+    require_organiser(request)
+    filters = auditlog.parse_filters(request.query_params)
+    stamp = to_beijing(now_utc()).strftime("%Y%m%d-%H%M")
+    return csv_response(f"audit-{stamp}.csv", auditlog.export_header(), auditlog.export_rows(filters))
 
 
 async def dashboard(request: Request):
@@ -179,4 +193,5 @@ routes = [
     Route("/domains", domains, methods=["GET", "POST"], name="domains"),
     Route("/outbox", outbox, name="outbox"),
     Route("/audit", audit_log, name="audit"),
+    Route("/audit.csv", audit_export, name="audit_export"),
 ]

@@ -148,6 +148,39 @@ LABELS: dict[str, str] = {
     "tranche.release": N_("拨付资金"),
 }
 
+# The kinds of object entries are about (the model's name in lower case), for filters and lists.
+OBJECT_TYPES: dict[str, str] = {
+    "user": N_("用户"),
+    "organisation": N_("单位"),
+    "membership": N_("成员申请"),
+    "domain": N_("技术领域"),
+    "campaign": N_("征集批次"),
+    "need": N_("技术需求"),
+    "challenge": N_("榜单"),
+    "question": N_("提问"),
+    "bid": N_("申报"),
+    "expertinvitation": N_("专家邀请"),
+    "expertprofile": N_("专家信息"),
+    "conflictdeclaration": N_("回避声明"),
+    "panel": N_("评审组"),
+    "assignment": N_("评审分配"),
+    "stage": N_("赛马阶段"),
+    "decision": N_("评审结果决定"),
+    "notice": N_("公示"),
+    "objection": N_("异议"),
+    "project": N_("攻关项目"),
+    "progressreport": N_("进展报告"),
+    "acceptancereport": N_("验收报告"),
+    "reviewresult": N_("评审结论"),
+    "stagedeliverable": N_("阶段交付物"),
+    "fundingtranche": N_("资金拨付"),
+}
+
+
+def object_type_label(object_type: str) -> str:
+    message = OBJECT_TYPES.get(object_type)
+    return gettext(message) if message else object_type
+
 
 def label(action: str) -> str:
     """The action in the reader's language; an unknown one (an old entry) as recorded."""

@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "POST /account/sessions/revoke": ("signed-in", "signed-in"),
     "GET /admin/": ("organiser", "organiser"),
     "GET /admin/audit": ("organiser", "organiser"),
+    "GET /admin/audit.csv": ("organiser", "organiser"),
     "GET /admin/domains": ("organiser", "organiser"),
     "POST /admin/domains": ("organiser", "organiser"),
     "GET /admin/organisations": ("organiser", "organiser"),
