@@ -16,7 +16,7 @@ from challenge.accounts.models import Organisation, User
 from challenge.audit import services as audit
 from challenge.bids.models import Bid, BidStatus
 from challenge.catalog.models import Domain
-from challenge.challenges import search
+from challenge.challenges import display, search
 from challenge.challenges.models import (
     CHALLENGE_TRANSITIONS,
     PUBLIC_CHALLENGE_STATES,
@@ -525,11 +525,21 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
         for user in await _bidder_users(current_row):
             await notify(user=user, subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s",
                                                       v=current_row.version, title=current_row.title),
-                         body=explanation, link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
+                         body=lambda: amendment_text(amendment),
+                         link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
     challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name not in ROW_FIELDS})
     challenge.version, challenge.targets_text, challenge.search_text = (
         current_row.version, current_row.targets_text, current_row.search_text)
     return amendment
+
+
+def amendment_text(amendment: Amendment) -> str:
+    """What a bidder is told of an amendment: the explanation, then each change as before → after
+    (a mail that only says "amended" sends every bidder to the page to find out what)."""
+    lines = [amendment.explanation, "", _("修改内容：")]
+    for row in display.describe_changes(amendment):
+        lines.append(_("%(field)s：%(before)s → %(after)s", field=row["label"], before=row["before"], after=row["after"]))
+    return "\n".join(lines)
 
 
 # -- questions and answers (答疑) ----------------------------------------------------------------

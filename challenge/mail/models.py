@@ -44,3 +44,5 @@ class Notification(Model):
     class Meta:
         table = "notification"
         ordering = ["-id"]
+        # The menu counts a user's unread items on every page.
+        indexes = [("user_id", "read_at")]

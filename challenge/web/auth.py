@@ -35,7 +35,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         session = scope["session"]
-        user = None
+        user, unread = None, 0
         if key := session.get(SESSION_KEY):
             settings = scope["app"].state.settings
             live = await sessions.live_session(key, idle_minutes=settings.session_idle_minutes)
@@ -43,8 +43,9 @@ class AuthMiddleware:
                 session.pop(SESSION_KEY, None)
             else:
                 await sessions.touch(live)
-                user = live.user
+                user, unread = live.user, live.unread
         scope.setdefault("state", {})["user"] = user
+        scope["state"]["unread"] = unread
         set_locale(user.locale if user else session.get("locale", "zh_CN"))
         await self.app(scope, receive, send)
 

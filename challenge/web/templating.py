@@ -32,6 +32,7 @@ def _context(request: Request) -> dict[str, Any]:
     has_session = "session" in request.scope
     return {
         "current_user": getattr(request.state, "user", None),
+        "unread": getattr(request.state, "unread", 0),
         "flashes": pop_flashes(request) if has_session else [],
         "csrf_token": csrf_token(request.session) if has_session else "",
         "locale": get_locale(),
