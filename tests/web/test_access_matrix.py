@@ -78,6 +78,11 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /challenges/{challenge_id}/amend": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/amend": ("organiser", "organiser"),
     "GET /challenges/{challenge_id}/feed.atom": ("*", "*"),
+    "GET /challenges/{challenge_id}/documents": ("organiser", "organiser"),
+    "POST /challenges/{challenge_id}/documents": ("organiser", "organiser"),
+    # a published challenge's documents are public
+    "GET /challenges/{challenge_id}/documents/{document_id}": ("*", "*"),
+    "POST /challenges/{challenge_id}/documents/{document_id}/delete": ("organiser", "organiser"),
     "GET /challenges/{challenge_id}/edit": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/edit": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/questions": ("signed-in", "signed-in"),
