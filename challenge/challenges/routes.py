@@ -119,7 +119,7 @@ async def challenge_detail(request: Request):
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
                         if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
                         and (s != ChallengeStatus.CLOSED or challenge.window_passed(now))] if organiser else [],
-        "question_form": Form(), "region_name": regions.name,
+        "question_form": Form(), "follow_form": Form(), "region_name": regions.name,
         "documents": await documents.documents_of(challenge), "kind_labels": dict(DocumentKind.choices()),
         "org_type_labels": {t.value: t.label for t in OrgType},
     })

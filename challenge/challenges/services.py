@@ -35,6 +35,7 @@ from challenge.challenges.models import (
 )
 from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
+from challenge.follow.services import notify_followers
 from challenge.mail.services import notify
 from challenge.needs.models import Need, NeedStatus
 from challenge.web.i18n import _
@@ -578,6 +579,10 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
             await notify(user=user, subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s",
                                                       v=current_row.version, title=current_row.title),
                          body=explanation, link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
+        await notify_followers(challenge=current_row, link=f"/challenges/{current_row.id}#amendment-{current_row.version}",
+                               subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s", v=current_row.version,
+                                                 title=current_row.title),
+                               body=lambda: explanation)
     challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name not in ROW_FIELDS})
     challenge.version, challenge.targets_text, challenge.search_text = (
         current_row.version, current_row.targets_text, current_row.search_text)
@@ -626,6 +631,11 @@ async def answer_question(*, question: Question, actor: User, answer: str, now: 
                 challenge = await Challenge.get(id=question.challenge_id)
                 await notify(user=asker, subject=lambda: _("您的提问已答复：%(title)s", title=challenge.title),
                              body=answer, link=f"/challenges/{challenge.id}#question-{question.id}")
+        # Followers read the question and its answer, never who asked.
+        challenge = await Challenge.get(id=question.challenge_id)
+        await notify_followers(challenge=challenge, link=f"/challenges/{challenge.id}#question-{question.id}",
+                               subject=lambda: _("答疑：%(title)s", title=challenge.title),
+                               body=lambda: _("问：%(q)s\n\n答：%(a)s", q=question.body, a=answer))
     return question
 
 

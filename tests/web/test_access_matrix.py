@@ -113,6 +113,15 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /delivery/versions/{version_id}.json": ("bidder manager organiser", "organiser"),
     "GET /delivery/versions/{version_id}/files/{number}": ("bidder manager organiser", "organiser"),
     "GET /feed.atom": ("*", "*"),
+    "GET /follow/challenges/{challenge_id}": ("*", "*"),
+    "POST /follow/challenges/{challenge_id}": ("*", "*"),
+    # a forged token: 404 for everyone
+    "GET /follow/confirm/{token}": ("", ""),
+    "POST /follow/confirm/{token}": ("", ""),
+    # unsubscribing answers the same whether or not the token names a subscription (it tells no
+    # one who follows what); only a valid token deletes anything (tests/mail/test_follow.py)
+    "GET /follow/unsubscribe/{token}": ("*", "*"),
+    "POST /follow/unsubscribe/{token}": ("*", "*"),
     "GET /healthz": ("*", "*"),
     "GET /inbox": ("signed-in", "signed-in"),
     "POST /inbox/read": ("signed-in", "signed-in"),
