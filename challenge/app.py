@@ -26,6 +26,8 @@ from challenge.audit import services as audit_services
 from challenge.bids import routes as bids
 from challenge.challenges import routes as challenges
 from challenge.delivery import routes as delivery
+from challenge.follow import routes as follow
+from challenge.follow import services as follow_services
 from challenge.enums import N_
 from challenge.errors import DomainError, NotFound, PermissionDenied
 from challenge.files.storage import make_storage
@@ -216,6 +218,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
     settings = settings or load_settings()
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     mail_services.configure(base_url=settings.base_url)
+    follow_services.configure(secret=settings.secret_key)
     audit_services.configure(key=settings.audit_key)
 
     @contextlib.asynccontextmanager
@@ -243,6 +246,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/results", routes=results.routes, name="results"),
         Mount("/delivery", routes=delivery.routes, name="delivery"),
         Mount("/admin", routes=admin.routes, name="admin"),
+        Mount("/follow", routes=follow.routes, name="follow"),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     middleware = [
@@ -259,7 +263,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Middleware(NoStoreMiddleware),
         Middleware(MethodNotAllowedMiddleware, reject=method_not_allowed),
         Middleware(BodyLimitMiddleware, reject=body_too_large),
-        Middleware(CSRFMiddleware, reject=csrf_rejected),
+        Middleware(CSRFMiddleware, reject=csrf_rejected, exempt=follow.CSRF_EXEMPT),
         Middleware(DeliverMailAfterResponse, settings=settings),
     ]
     app = Starlette(

@@ -23,9 +23,11 @@ async def _with_orm(settings, work):
     from tortoise import Tortoise
 
     from challenge.audit.services import configure as configure_audit
+    from challenge.follow.services import configure as configure_follow
     from challenge.mail.services import configure as configure_mail
 
     configure_mail(base_url=settings.base_url)
+    configure_follow(secret=settings.secret_key)
     configure_audit(key=settings.audit_key)
     async with TortoiseContext():
         await Tortoise.init(config=db.tortoise_config(settings))

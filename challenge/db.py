@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "challenge.files.models",
     "challenge.needs.models",
     "challenge.challenges.models",
+    "challenge.follow.models",
     "challenge.bids.models",
     "challenge.reviews.models",
     "challenge.results.models",

@@ -77,6 +77,8 @@ async def build(settings, storage) -> World:
     bid_files = [await Attachment.filter(owner_type="bid", owner_id=bid.id).first() for bid in (bid_a, bid_b)]
     version_blobs = [json.loads(v.document)["content"]["attachments"][0]["blob_id"] for v in (version_a, version_b)]
     question = await Question.create(challenge=challenge, asked_by=member_b, body="申报条件中的“牵头单位”指什么？")
+    guide = await attach(blob=await store_file(storage, tiny_pdf("guide"), "pdf", "application/pdf"), owner=challenge,
+                         filename="申报指南.pdf", category="guide")
 
     review = await make_review_challenge()
     review_bid = await make_review_bid(review)
@@ -111,6 +113,7 @@ async def build(settings, storage) -> World:
     delivery = await build_delivery(settings, storage, people["bidder"], member_b)
 
     world.shared.update(campaign_id=campaign.id, challenge_id=challenge.id, question_id=question.id,
+                        document_id=guide.id,
                         review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
                         fmt="csv", kind="scores", decision="reject", notice_id=notice.id,
                         decision_id=notice.decision_id, results_panel_id=results.panel.id,

@@ -17,7 +17,7 @@ FIELD_LABELS = {
     "winners_count": N_("揭榜成功团队数"), "eligibility_text": N_("揭榜条件"),
     "allowed_org_types": N_("允许的单位类型"), "allowed_regions": N_("允许的地区"),
     "consortium_required": N_("须组成联合体"), "max_partners": N_("合作单位上限"), "targets": N_("考核指标"),
-    "stages": N_("阶段经费"),
+    "stages": N_("阶段经费"), "contact_name": N_("咨询联系人"), "contact_phone": N_("咨询电话"),
 }
 
 

@@ -19,6 +19,7 @@ from challenge.challenges.services import (
     ListFilters,
     StageRow,
     TargetRow,
+    phone_problem,
 )
 from challenge.web.forms import Form
 from challenge.web.i18n import _
@@ -144,6 +145,10 @@ def _text_fields(form: Form, data: ChallengeData) -> None:
     data.allowed_regions = form.choices("allowed_regions", [code for code, _label in regions.provinces()])
     data.consortium_required = form.boolean("consortium_required")
     data.max_partners = form.integer("max_partners", min_value=0, max_value=50, default=0)
+    data.contact_name = form.text("contact_name", max_length=50)
+    data.contact_phone = form.text("contact_phone", max_length=40)
+    if problem := phone_problem(data.contact_phone):
+        form.error("contact_phone", problem)
     data.targets = parse_targets(form)
 
 
@@ -186,7 +191,8 @@ def challenge_form_data(data: ChallengeData) -> dict[str, str]:
         "opens_at": input_value(data.opens_at), "closes_at": input_value(data.closes_at),
         "winners_count": _plain(data.winners_count), "experts_per_bid": _plain(data.experts_per_bid),
         "aggregation": data.aggregation.value, "eligibility_text": data.eligibility_text,
-        "max_partners": _plain(data.max_partners),
+        "max_partners": _plain(data.max_partners), "contact_name": data.contact_name,
+        "contact_phone": data.contact_phone,
     }
     if data.blind_review:
         values["blind_review"] = "1"

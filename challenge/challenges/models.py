@@ -98,6 +98,12 @@ class Challenge(Model):
     targets_text = fields.TextField(default="")
     search_text = fields.TextField(default="")
     published_at = fields.DatetimeField(null=True, db_index=True)
+    # The public number (榜单编号, LC-2026-0007), given by `set_challenge_status` on publishing
+    # and never changed: official notices, portals and bidders quote it.
+    public_number = fields.CharField(max_length=20, null=True, unique=True)
+    # Who answers questions about the call by telephone (咨询联系人/电话), printed on the page.
+    contact_name = fields.CharField(max_length=50, default="", db_default="")
+    contact_phone = fields.CharField(max_length=40, default="", db_default="")
     created_by = fields.ForeignKeyField("models.User", related_name="challenges_created", null=True, on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -137,6 +143,27 @@ class Challenge(Model):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_CHALLENGE_STATES
+
+
+class ChallengeNumberCounter(Model):
+    """The last public number given in a year: one row per year, raised inside the publishing
+    transaction so that two challenges published at once never get the same number."""
+
+    id = fields.IntField(primary_key=True)
+    year = fields.IntField(unique=True)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "challenge_number_counter"
+
+
+class DocumentKind(LabelledStrEnum):
+    """What an organiser's document on a challenge page is (stored as the attachment's category)."""
+
+    GUIDE = "guide", N_("申报指南")
+    TEMPLATE = "template", N_("申报书模板")
+    NOTICE = "notice", N_("正式通知（PDF）")
+    OTHER = "other", N_("其他文件")
 
 
 class AssessmentTarget(Model):

@@ -1,5 +1,7 @@
 """Challenge pages: the public list and page, and the organiser's build, publish, amend and answer."""
 
+from urllib.parse import urlencode
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
@@ -8,7 +10,7 @@ from tortoise.expressions import Q
 from challenge.accounts.models import Organisation, OrgStatus, OrgType
 from challenge.catalog import regions
 from challenge.catalog.models import Domain
-from challenge.challenges import forms, permissions, services
+from challenge.challenges import documents, forms, permissions, services
 from challenge.challenges.display import describe_changes
 from challenge.challenges.models import (
     CHALLENGE_TRANSITIONS,
@@ -16,11 +18,14 @@ from challenge.challenges.models import (
     Aggregation,
     Challenge,
     ChallengeStatus,
+    DocumentKind,
     Mechanism,
     Question,
 )
 from challenge.enums import N_
 from challenge.errors import DomainError
+from challenge.files.services import download_response
+from challenge.files.uploads import receive_upload
 from challenge.needs.models import Need, NeedStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.exports import export_response
@@ -28,8 +33,9 @@ from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
-from challenge.web.once import create_once
-from challenge.web.pagination import page_number, paginate
+from challenge.web.limits import UPLOAD, limited
+from challenge.web.once import AlreadyCreated, create_once
+from challenge.web.pagination import page_number, paginate, sort_helpers
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
 
@@ -58,14 +64,24 @@ def _filter_context(filters, errors) -> dict:
 
 # -- public -------------------------------------------------------------------------------------
 
+VIEWS = ("cards", "table")
+
+
 async def challenge_list(request: Request):
     now = now_utc()
     filters, errors = forms.parse_filters(request.query_params)
     query = await services.filtered_challenges(filters, now=now)
     page = await paginate(query.select_related("domain").prefetch_related("issuers"),
                           page_number(request.query_params.get("page")))
+    view = request.query_params.get("view")
+    params = dict(request.query_params)
+    params["sort"] = filters.sort
+    sort_url, sort_state = sort_helpers(params)
     return render(request, "challenges/list.html", {
         **_filter_context(filters, errors), "page": page, "now": now,
+        "view": view if view in VIEWS else "cards", "sort_url": sort_url, "sort_state": sort_state,
+        "view_url": lambda name: "?" + urlencode({**{k: v for k, v in params.items() if v and k != "page"},
+                                                  "view": name}),
         "domains": await Domain.filter(is_active=True).order_by("sort_order", "id"),
         "statuses": [s for s in ChallengeStatus if s in PUBLIC_CHALLENGE_STATES],
         "filtered": any(request.query_params.get(k) for k in
@@ -103,7 +119,8 @@ async def challenge_detail(request: Request):
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
                         if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
                         and (s != ChallengeStatus.CLOSED or challenge.window_passed(now))] if organiser else [],
-        "question_form": Form(), "region_name": regions.name,
+        "question_form": Form(), "follow_form": Form(), "region_name": regions.name,
+        "documents": await documents.documents_of(challenge), "kind_labels": dict(DocumentKind.choices()),
         "org_type_labels": {t.value: t.label for t in OrgType},
     })
 
@@ -325,6 +342,82 @@ async def answer_question(request: Request):
     return redirect(f"/challenges/{challenge.id}#question-{question.id}")
 
 
+# -- documents (申报指南, 申报书模板, the official notice) ---------------------------------------------
+
+def _upload_settings(request: Request) -> dict:
+    settings = request.app.state.settings
+    return {"max_bytes": settings.max_upload_bytes, "allowed": settings.allowed_upload_types}
+
+
+async def _documents_page(request: Request, challenge: Challenge, form: Form, status_code: int = 200):
+    return render(request, "challenges/documents.html", {
+        "challenge": challenge, "form": form, "documents": await documents.documents_of(challenge),
+        "kinds": DocumentKind.choices(), "kind_labels": dict(DocumentKind.choices()), "max_documents": documents.MAX_DOCUMENTS,
+        "accept": ",".join("." + ext for ext in request.app.state.settings.allowed_upload_types),
+    }, status_code=status_code)
+
+
+async def manage_documents(request: Request):
+    """The organiser's page of a challenge's documents: the list, and the upload form."""
+    actor = require_organiser(request)
+    challenge = await _challenge_or_404(request)
+    if request.method == "GET":
+        return await _documents_page(request, challenge, Form({"kind": DocumentKind.GUIDE.value}))
+    storage = request.app.state.storage
+    parsed = await receive_upload(request, storage, **_upload_settings(request))
+    form = Form(parsed.form)
+    kind = form.choice("kind", list(DocumentKind), required=True)
+    form.add_errors({"files" if name != "kind" else name: message for name, message in parsed.errors.items()})
+    if not form.is_valid:
+        await parsed.discard()
+        return await _documents_page(request, challenge, form, status_code=400)
+    try:
+        added = await create_once(form, user=actor, location=lambda _added: f"/challenges/{challenge.id}/documents",
+                                  create=lambda: documents.add_documents(challenge=challenge, kind=kind,
+                                                                         uploads=parsed.files, actor=actor,
+                                                                         storage=storage))
+    except AlreadyCreated:
+        await parsed.discard()
+        raise
+    except DomainError as error:
+        await parsed.discard()
+        form.add_errors(error.errors or {"files": error.message})
+        return await _documents_page(request, challenge, form, status_code=400)
+    flash(request, _("已上传 %(n)s 个文件：%(names)s", n=len(added), names="、".join(a.filename for a in added)))
+    return redirect(f"/challenges/{challenge.id}/documents")
+
+
+async def _document_or_404(request: Request, challenge: Challenge):
+    document = await documents.document_of(challenge, request.path_params["document_id"])
+    if document is None:
+        raise HTTPException(404)
+    return document
+
+
+async def document_download(request: Request):
+    """Public once the challenge is (its page decides who sees a draft: organisers only)."""
+    challenge = await _challenge_or_404(request)
+    document = await _document_or_404(request, challenge)
+    response = download_response(request.app.state.storage, document.blob, document.filename)
+    if challenge.is_public:
+        response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+async def document_delete(request: Request):
+    actor = require_organiser(request)
+    challenge = await _challenge_or_404(request)
+    document = await _document_or_404(request, challenge)
+    await read_form(request)
+    try:
+        await documents.remove_document(challenge=challenge, document=document, actor=actor)
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, _("已删除文件：%(name)s", name=document.filename))
+    return redirect(f"/challenges/{challenge.id}/documents")
+
+
 routes = [
     Route("/", challenge_list, name="list"),
     Route("/manage", manage, name="manage"),
@@ -337,4 +430,9 @@ routes = [
     Route("/{challenge_id:int}/questions", ask_question, methods=["POST"], name="ask"),
     Route("/{challenge_id:int}/questions/{question_id:int}/answer", answer_question, methods=["POST"],
           name="answer"),
+    limited(Route("/{challenge_id:int}/documents", manage_documents, methods=["GET", "POST"], name="documents"),
+            UPLOAD),
+    Route("/{challenge_id:int}/documents/{document_id:int}", document_download, name="document"),
+    Route("/{challenge_id:int}/documents/{document_id:int}/delete", document_delete, methods=["POST"],
+          name="document_delete"),
 ]

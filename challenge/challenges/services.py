@@ -3,12 +3,14 @@
 `set_challenge_status()` is the only function that writes `Challenge.status`.
 """
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from tortoise.expressions import Q, Subquery
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Case, F, Q, Subquery, When
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -24,6 +26,7 @@ from challenge.challenges.models import (
     Amendment,
     AssessmentTarget,
     Challenge,
+    ChallengeNumberCounter,
     ChallengeStatus,
     Mechanism,
     Question,
@@ -32,10 +35,11 @@ from challenge.challenges.models import (
 )
 from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
+from challenge.follow.services import notify_followers
 from challenge.mail.services import notify
 from challenge.needs.models import Need, NeedStatus
 from challenge.web.i18n import _
-from challenge.web.timefmt import format_datetime, now_utc
+from challenge.web.timefmt import format_datetime, now_utc, to_beijing
 
 RUBRIC_TOTAL = 100
 QUESTION_MIN, QUESTION_MAX = 5, 2000
@@ -105,6 +109,8 @@ class ChallengeData:
     allowed_regions: list[str] = field(default_factory=list)
     consortium_required: bool = False
     max_partners: int | None = 5
+    contact_name: str = ""
+    contact_phone: str = ""
     need_ids: list[int] = field(default_factory=list)
     issuer_ids: list[int] = field(default_factory=list)
     targets: list[TargetRow] = field(default_factory=list)
@@ -115,7 +121,7 @@ class ChallengeData:
 SCALAR_FIELDS = [
     "mechanism", "title", "summary", "description", "domain_id", "funding_wan", "delivery_months", "opens_at",
     "closes_at", "winners_count", "experts_per_bid", "blind_review", "aggregation", "eligibility_text",
-    "allowed_org_types", "allowed_regions", "consortium_required", "max_partners",
+    "allowed_org_types", "allowed_regions", "consortium_required", "max_partners", "contact_name", "contact_phone",
 ]
 
 
@@ -137,8 +143,31 @@ async def load_data(challenge: Challenge) -> ChallengeData:
 
 # -- the publishing rules -----------------------------------------------------------------------
 
+# A mainland telephone as a call prints it: a mobile (13812345678), a landline with its area code
+# and an optional extension (010-12345678, 0512-6868 6868-801) or a 400/800 service number.
+PHONE_RE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|[48]00-?\d{3}-?\d{4})$")
+
+
+def phone_problem(phone: str) -> str:
+    """Why a consultation telephone (咨询电话) is not one, or "" (spaces inside are allowed)."""
+    if phone and not PHONE_RE.match(re.sub(r"[\s\u3000]", "", phone)):
+        return _("请填写有效的电话号码：手机号（11 位）或带区号的固定电话，如 010-12345678 或 0512-68686868-801")
+    return ""
+
+
+def contact_problems(data: ChallengeData) -> dict[str, str]:
+    problems = {}
+    if problem := phone_problem(data.contact_phone):
+        problems["contact_phone"] = problem
+    if data.contact_phone and not data.contact_name.strip():
+        problems["contact_name"] = _("请填写咨询联系人姓名")
+    if data.contact_name.strip() and not data.contact_phone:
+        problems["contact_phone"] = _("请填写咨询电话")
+    return problems
+
+
 def content_problems(data: ChallengeData) -> dict[str, str]:
-    problems: dict[str, str] = {}
+    problems: dict[str, str] = contact_problems(data)
     if not data.title.strip():
         problems["title"] = _("请填写榜单名称")
     if not data.summary.strip():
@@ -298,6 +327,8 @@ async def save_draft(*, challenge: Challenge | None, data: ChallengeData, actor:
         raise EditAfterPublish(_("榜单已发布，不能直接修改。请通过“发布补充通知”说明并公开修改内容。"))
     current = await load_data(challenge) if challenge is not None else None
     _check_rows(data, current)
+    if problems := contact_problems(data):
+        raise DomainError(next(iter(problems.values())), errors=problems)
     if not data.need_ids:
         raise DomainError(_("请至少选择一项已采纳的技术需求"), field="need_ids")
     needs = await _check_needs(data, set(current.need_ids) if current else set())
@@ -360,6 +391,24 @@ async def _need_authors(challenge: Challenge) -> list[User]:
     return await User.filter(id__in=Subquery(authors), is_active=True)
 
 
+NUMBER_PREFIX = "LC"
+
+
+async def next_public_number(now: datetime) -> str:
+    """The next public number (榜单编号) of the Beijing year, e.g. LC-2026-0007. Call it inside
+    the publishing transaction: the counter row is raised by one UPDATE (PostgreSQL locks the
+    row until commit), and a number lost to a rolled-back publish is never reused."""
+    year = to_beijing(now).year
+    if not await ChallengeNumberCounter.filter(year=year).update(last_number=F("last_number") + 1):
+        try:
+            async with in_transaction():
+                await ChallengeNumberCounter.create(year=year, last_number=1)
+        except IntegrityError:  # another publish created the year's row a moment ago
+            await ChallengeNumberCounter.filter(year=year).update(last_number=F("last_number") + 1)
+    counter = await ChallengeNumberCounter.get(year=year)
+    return f"{NUMBER_PREFIX}-{year}-{counter.last_number:04d}"
+
+
 async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus, actor: User | None,
                                reason: str = "", now: datetime | None = None) -> Challenge:
     """The only writer of `Challenge.status`: draft → published → closed → reviewing → notice →
@@ -368,8 +417,8 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
     Refuses (DomainError, nothing changed) a transition not in the table, publishing while
     `publish_problems()` finds anything (each problem by field in `errors`), closing before the
     window has passed, and cancelling without a reason.
-    Side effects, in one transaction: `published_at` is set on publishing and `cancel_reason` on
-    cancelling; an audit entry `challenge.<status>` with the before/after status; notifications
+    Side effects, in one transaction: `published_at` and the public number (`next_public_number`)
+    are set on publishing and `cancel_reason` on cancelling; an audit entry `challenge.<status>` with the before/after status; notifications
     to the authors of the source needs (published, cancelled) and to bidders (cancelled); the
     `STATUS_HOOKS` of the areas above.
     """
@@ -389,14 +438,18 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
             if problems:
                 raise DomainError(_("榜单尚不能发布，请先解决以下问题"), errors=problems)
             current.published_at = now
+            current.public_number = current.public_number or await next_public_number(now)
         if status == ChallengeStatus.CLOSED and not current.window_passed(now):
             raise DomainError(_("揭榜截止时间未到，不能提前截止；如需调整截止时间请发布补充通知"), field="status")
         current.status = status
         if status == ChallengeStatus.CANCELLED:
             current.cancel_reason = reason
-        await current.save(update_fields=["status", "published_at", "cancel_reason", "updated_at"])
+        await current.save(update_fields=["status", "published_at", "public_number", "cancel_reason", "updated_at"])
+        after = {"status": status}
+        if status == ChallengeStatus.PUBLISHED:
+            after["public_number"] = current.public_number
         await audit.record(actor=actor, action=f"challenge.{status.value}", obj=current,
-                           before={"status": before}, after={"status": status}, note=reason)
+                           before={"status": before}, after=after, note=reason)
         link = f"/challenges/{current.id}"
         if status == ChallengeStatus.PUBLISHED:
             for user in await _need_authors(current):
@@ -409,8 +462,8 @@ async def set_challenge_status(*, challenge: Challenge, status: ChallengeStatus,
                              body=lambda: _("撤销理由：%(reason)s", reason=reason), link=link)
         for hook in STATUS_HOOKS:
             await hook(challenge=current, status=status, actor=actor, reason=reason, now=now)
-    challenge.status, challenge.published_at, challenge.cancel_reason = (
-        current.status, current.published_at, current.cancel_reason)
+    challenge.status, challenge.published_at, challenge.cancel_reason, challenge.public_number = (
+        current.status, current.published_at, current.cancel_reason, current.public_number)
     return challenge
 
 
@@ -432,7 +485,7 @@ async def close_expired(*, now: datetime | None = None) -> list[Challenge]:
 AMENDABLE_FIELDS = [
     "title", "summary", "description", "closes_at", "funding_wan", "delivery_months", "winners_count",
     "eligibility_text", "allowed_org_types", "allowed_regions", "consortium_required", "max_partners", "targets",
-    "stages",
+    "stages", "contact_name", "contact_phone",
 ]
 # Rows kept in their own tables; of a stage, an amendment changes the funding only.
 ROW_FIELDS = {"targets", "stages"}
@@ -527,6 +580,10 @@ async def amend_challenge(*, challenge: Challenge, data: ChallengeData, explanat
                                                       v=current_row.version, title=current_row.title),
                          body=lambda: amendment_text(amendment),
                          link=f"/challenges/{current_row.id}#amendment-{current_row.version}")
+        await notify_followers(challenge=current_row, link=f"/challenges/{current_row.id}#amendment-{current_row.version}",
+                               subject=lambda: _("榜单发布补充通知（第 %(v)s 版）：%(title)s", v=current_row.version,
+                                                 title=current_row.title),
+                               body=lambda: amendment_text(amendment))
     challenge.update_from_dict({name: getattr(current_row, name) for name in AMENDABLE_FIELDS if name not in ROW_FIELDS})
     challenge.version, challenge.targets_text, challenge.search_text = (
         current_row.version, current_row.targets_text, current_row.search_text)
@@ -584,6 +641,11 @@ async def answer_question(*, question: Question, actor: User, answer: str, now: 
                 challenge = await Challenge.get(id=question.challenge_id)
                 await notify(user=asker, subject=lambda: _("您的提问已答复：%(title)s", title=challenge.title),
                              body=answer, link=f"/challenges/{challenge.id}#question-{question.id}")
+        # Followers read the question and its answer, never who asked.
+        challenge = await Challenge.get(id=question.challenge_id)
+        await notify_followers(challenge=challenge, link=f"/challenges/{challenge.id}#question-{question.id}",
+                               subject=lambda: _("答疑：%(title)s", title=challenge.title),
+                               body=lambda: _("问：%(q)s\n\n答：%(a)s", q=question.body, a=answer))
     return question
 
 
@@ -600,7 +662,16 @@ SORTS = {
     "newest": ["-published_at", "-id"],
     "deadline": ["closes_at", "id"],
     "funding": ["-funding_wan", "-id"],
+    # The table view's column headers; a leading "-" sorts descending.
+    "title": ["title", "id"], "-title": ["-title", "-id"],
+    "amount": ["funding_wan", "id"], "-amount": ["-funding_wan", "-id"],
+    "closes": ["closes_at", "id"], "-closes": ["-closes_at", "-id"],
+    "status": ["status_rank", "closes_at", "id"], "-status": ["-status_rank", "-closes_at", "-id"],
 }
+# The status column sorts along the life of a challenge, not by the alphabet of the stored codes.
+# The ranks are two-digit text: Tortoise binds `then` values as the compared field's type (text).
+STATUS_RANK = Case(*[When(status=status, then=f"{rank:02d}") for rank, status in enumerate(ChallengeStatus)],
+                   default="99")
 
 
 @dataclass
@@ -651,7 +722,10 @@ async def filtered_challenges(filters: ListFilters, *, now: datetime, public: bo
     if filters.funding_max is not None:
         query = query.filter(funding_wan__lte=filters.funding_max)
     query = await search.apply_search(query, filters.q)
-    return query.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+    ordering = SORTS.get(filters.sort, SORTS["newest"])
+    if any(field.lstrip("-") == "status_rank" for field in ordering):
+        query = query.annotate(status_rank=STATUS_RANK)
+    return query.order_by(*ordering)
 
 
 async def open_challenges(*, now: datetime, limit: int = 6) -> list[Challenge]:
@@ -707,7 +781,7 @@ async def feed_entries(limit: int = 50, challenge_id: int | None = None) -> list
 
 # -- export -------------------------------------------------------------------------------------
 
-EXPORT_HEADER = [N_("编号"), N_("机制"), N_("榜单名称"), N_("领域"), N_("状态"), N_("发榜单位"), N_("来源需求"),
+EXPORT_HEADER = [N_("编号"), N_("榜单编号"), N_("机制"), N_("榜单名称"), N_("领域"), N_("状态"), N_("发榜单位"), N_("来源需求"),
                  N_("榜单金额（万元）"), N_("攻关周期（月）"), N_("揭榜开始"), N_("揭榜截止"), N_("揭榜成功团队数"),
                  N_("每份申报专家数"), N_("评审方式"), N_("版本"), N_("发布时间")]
 
@@ -722,7 +796,7 @@ async def export_rows(query, *, now: datetime, batch: int = 500) -> AsyncIterato
     while True:
         chunk = await query.offset(offset).limit(batch).select_related("domain").prefetch_related("issuers", "needs")
         for c in chunk:
-            yield [c.id, c.mechanism, c.title, c.domain.label if c.domain else "", c.shown_status(now),
+            yield [c.id, c.public_number or "", c.mechanism, c.title, c.domain.label if c.domain else "", c.shown_status(now),
                    "；".join(o.name for o in c.issuers), "；".join(n.title for n in c.needs),
                    c.funding_wan, c.delivery_months, c.opens_at, c.closes_at, c.winners_count, c.experts_per_bid,
                    _("盲评") if c.blind_review else _("公开评审"), c.version, c.published_at]

@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from challenge.accounts.models import Organisation
-from challenge.challenges import services
-from challenge.challenges.models import Aggregation, ChallengeStatus, Mechanism
+from challenge.challenges import documents, services
+from challenge.challenges.models import Aggregation, ChallengeStatus, DocumentKind, Mechanism
 from challenge.challenges.services import ChallengeData, CriterionRow, StageRow, TargetRow
 from challenge.needs.models import Campaign, CampaignStatus, Need, NeedStatus
+from challenge.demo.bids import tiny_pdf, upload_from_bytes
+from challenge.files.storage import make_storage
 from challenge.web.timefmt import beijing_to_utc, now_utc
 
 RUBRIC_OPEN_CALL = [
@@ -35,6 +37,10 @@ ELIGIBILITY = ("1. 在中国境内注册、具有独立法人资格的企业、�
                "2. 在相关领域具有较好的研究基础和中试或工程化条件；\n"
                "3. 近三年无严重失信行为，无在研项目逾期未结题情况；\n"
                "4. 鼓励组建产学研用联合体，牵头单位对项目实施负总责。")
+
+
+# Consultation contacts (咨询联系人/电话) of the programme office, one per challenge in turn.
+CONTACTS = [("王建国", "010-68205566"), ("李晓梅", "0512-68686868-801"), ("陈志刚", "13911082266")]
 
 
 @dataclass
@@ -253,11 +259,14 @@ async def load(ctx, settings) -> None:
     now = now_utc()
     needs = await _accepted_needs(ctx)
     made = {}
-    for plan in PLANS:
+    storage = make_storage(settings)
+    for number, plan in enumerate(PLANS):
         need = _need_for(plan, needs, ctx.domains)
         issuers = [await Organisation.get(id=need.organisation_id)]
         data = _data(plan, need, issuers, ctx, now)
+        data.contact_name, data.contact_phone = CONTACTS[number % len(CONTACTS)]
         challenge = await services.save_draft(challenge=None, data=data, actor=admin)
+        await _attach_documents(challenge, admin, storage, notice=number == 0)
         made[plan.key] = challenge
         if plan.state == ChallengeStatus.DRAFT:
             continue
@@ -277,6 +286,16 @@ async def load(ctx, settings) -> None:
             if answer:
                 await services.answer_question(question=question, actor=admin, answer=answer)
     ctx.extra["challenges"] = made
+
+
+async def _attach_documents(challenge, admin, storage, *, notice: bool) -> None:
+    """The application guide (申报指南) of every challenge, and for one the official notice too."""
+    files = [(DocumentKind.GUIDE, f"{challenge.title}申报指南.pdf", f"Application guide - challenge {challenge.id}")]
+    if notice:
+        files.append((DocumentKind.NOTICE, "关于发布绿色技术揭榜挂帅榜单的通知.pdf", "Official notice"))
+    for kind, filename, text in files:
+        upload = await upload_from_bytes(storage, field="files", filename=filename, data=tiny_pdf(text))
+        await documents.add_documents(challenge=challenge, kind=kind, uploads=[upload], actor=admin, storage=storage)
 
 
 async def _amend_open_call(challenge, admin, now: datetime) -> None:

@@ -17,6 +17,8 @@ class OutboxMessage(Model):
     to_address = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=300)
     body = fields.TextField()
+    # Extra headers of the message, e.g. List-Unsubscribe of a subscription's mail (RFC 8058).
+    headers = fields.JSONField(null=True)
     status = fields.CharEnumField(MailStatus, max_length=10, default=MailStatus.PENDING, db_index=True)
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")

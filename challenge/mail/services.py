@@ -38,8 +38,10 @@ def header_value(value: str) -> str:
     return " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
 
 
-async def queue_mail(*, to: str, subject: str, body: str) -> OutboxMessage:
-    return await OutboxMessage.create(to_address=header_value(to), subject=header_value(subject)[:300], body=body)
+async def queue_mail(*, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> OutboxMessage:
+    return await OutboxMessage.create(to_address=header_value(to), subject=header_value(subject)[:300], body=body,
+                                      headers={name: header_value(value) for name, value in headers.items()}
+                                      if headers else None)
 
 
 _public_base_url = "http://127.0.0.1:8000"
@@ -75,6 +77,8 @@ def _message(settings: Settings, row: OutboxMessage) -> EmailMessage:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = make_msgid(domain="challenge.local")
+    for name, value in (row.headers or {}).items():
+        message[name] = value
     message.set_content(row.body)
     return message
 

@@ -46,7 +46,7 @@ from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
 from challenge.web.once import AlreadyCreated, create_once
-from challenge.web.pagination import page_number, paginate
+from challenge.web.pagination import page_number, paginate, sort_helpers
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc, to_beijing
 
@@ -95,27 +95,6 @@ async def load_need(request: Request, user) -> Need:
 def upload_settings(request: Request) -> dict:
     settings = request.app.state.settings
     return {"max_bytes": settings.max_upload_bytes, "allowed": settings.allowed_upload_types}
-
-
-def sort_helpers(params: dict):
-    """Links and aria-sort values for sortable column headers."""
-    current = params.get("sort", "")
-
-    def url(key: str, descending_first: bool = False) -> str:
-        if current.lstrip("-") == key:
-            target = key if current.startswith("-") else "-" + key
-        else:
-            target = ("-" + key) if descending_first else key
-        query = {k: v for k, v in params.items() if v not in (None, "") and k != "page"}
-        query["sort"] = target
-        return "?" + urlencode(query)
-
-    def state(key: str) -> str:
-        if current.lstrip("-") != key:
-            return "none"
-        return "descending" if current.startswith("-") else "ascending"
-
-    return url, state
 
 
 # -- need list and export ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from challenge.bids.services import set_bid_status
 from challenge.challenges.models import Challenge, ChallengeStatus, Mechanism, Stage
 from challenge.challenges.services import set_challenge_status
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
+from challenge.follow.services import notify_followers
 from challenge.mail.services import notify
 from challenge.results import digest, workdays
 from challenge.results.models import (
@@ -240,7 +241,7 @@ async def publish_notice(*, decision: Decision, actor: User, working_days: int |
     Side effects, in one transaction: the challenge moves reviewing → notice (for a stage: the last
     stage of a race still in review);
     audit entry `notice.publish`; each bidder of the decision is told its outcome and the end of
-    the period (inbox and mail, in the recipient's language).
+    the period (inbox and mail, in the recipient's language); the challenge's followers get a mail.
     """
     _check_organiser(actor)
     now = now or now_utc()
@@ -277,6 +278,10 @@ async def publish_notice(*, decision: Decision, actor: User, working_days: int |
         notice.published_head = await _audit_head()
         await notice.save(update_fields=["published_head"])
         await _tell_bidders_of_notice(notice, challenge, decision)
+        await notify_followers(challenge=challenge, link=notice_link(notice),
+                               subject=lambda: _("评审结果公示：%(title)s", title=challenge.title),
+                               body=lambda: _("公示期至 %(end)s。公示名单和异议方式见公示页面。",
+                                              end=format_datetime(notice.ends_at)))
     return notice
 
 
@@ -370,7 +375,8 @@ async def announce(*, notice: Notice, actor: User, text: str = "", now: datetime
     other bidders are told the result is out. For a horse-race stage: the stage gate applies the
     decision (at the last stage the teams that go through are the winners, and a race in notice
     moves to announced). Then the notice is `announced` (audit `notice.announced`) and the
-    `ANNOUNCEMENT_HOOKS` run with the winners, in the same transaction.
+    `ANNOUNCEMENT_HOOKS` run with the winners, in the same transaction; the challenge's followers
+    get a mail.
     """
     _check_organiser(actor)
     now = now or now_utc()
@@ -406,6 +412,9 @@ async def announce(*, notice: Notice, actor: User, text: str = "", now: datetime
             await hook(notice=locked, challenge=challenge, winner_ids=winners, actor=actor, now=now)
         locked.announced_head = await _audit_head()
         await locked.save(update_fields=["announced_head"])
+        await notify_followers(challenge=challenge, link=notice_link(locked) + "#announcement",
+                               subject=lambda: _("结果公告：%(title)s", title=challenge.title),
+                               body=lambda: text or _("结果公告已发布，详见公告页面。"))
     return locked
 
 

@@ -66,3 +66,24 @@ def page_url(params: dict, number: int) -> str:
     query = {k: v for k, v in params.items() if v not in (None, "") and k != "page"}
     query["page"] = number
     return "?" + urlencode(query, doseq=True)
+
+
+def sort_helpers(params: dict):
+    """Links and aria-sort values for sortable column headers."""
+    current = params.get("sort", "")
+
+    def url(key: str, descending_first: bool = False) -> str:
+        if current.lstrip("-") == key:
+            target = key if current.startswith("-") else "-" + key
+        else:
+            target = ("-" + key) if descending_first else key
+        query = {k: v for k, v in params.items() if v not in (None, "") and k != "page"}
+        query["sort"] = target
+        return "?" + urlencode(query)
+
+    def state(key: str) -> str:
+        if current.lstrip("-") != key:
+            return "none"
+        return "descending" if current.startswith("-") else "ascending"
+
+    return url, state

@@ -26,6 +26,19 @@ def format_wan(value: Decimal | int | float | None) -> str:
     return f"{text} 万元" if get_locale() != "en" else f"{text} × 10k CNY"
 
 
+def format_size(size: int | None) -> str:
+    """File sizes written one way everywhere: 512 B, 12.3 KB, 4.5 MB, 1.2 GB (powers of 1024)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    return ""
+
+
 def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     # Error pages rendered outside the middleware stack have no session.
@@ -60,6 +73,7 @@ def make_environment() -> jinja2.Environment:
         dt_input=timefmt.input_value,
         iso=timefmt.iso,
         wan=format_wan,
+        filesize=format_size,
     )
     return env
 

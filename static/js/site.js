@@ -11,6 +11,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector("[data-focus]");
   if (summary) summary.focus();
 
+  // Filters fold away on a phone: a <details data-fold-below="640"> is open in the HTML (so it
+  // stays usable without JS) and closed here when the screen is narrower.
+  document.querySelectorAll("details[data-fold-below]").forEach((details) => {
+    if (window.matchMedia(`(max-width: ${details.dataset.foldBelow}px)`).matches) details.open = false;
+  });
+
   // Confirm destructive actions.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

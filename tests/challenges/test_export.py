@@ -27,17 +27,18 @@ async def test_xlsx_and_csv_exports(client):
     by_id = {row[0]: row for row in rows[1:]}
     assert set(by_id) == {published.id, draft.id}
     row = by_id[published.id]
-    assert row[1] == "揭榜挂帅" and row[2] == published.title and row[4] == "揭榜中"
-    assert row[5] == "苏州市生态环境局" and float(row[7]) == 3000
-    assert by_id[draft.id][4] == "草稿"
-    assert by_id[draft.id][2].startswith("'=")  # formula injection neutralised
+    assert row[1] == published.public_number and row[1].startswith("LC-")
+    assert row[2] == "揭榜挂帅" and row[3] == published.title and row[5] == "揭榜中"
+    assert row[6] == "苏州市生态环境局" and float(row[8]) == 3000
+    assert by_id[draft.id][5] == "草稿" and by_id[draft.id][1] is None  # a draft has no number yet
+    assert by_id[draft.id][3].startswith("'=")  # formula injection neutralised
 
     response = await client.get("/challenges/manage/export?format=csv&status=published")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == EXPORT_HEADER
-    assert [r[2] for r in rows[1:]] == [published.title]
+    assert [r[3] for r in rows[1:]] == [published.title]
     assert "attachment" in response.headers["content-disposition"]
 
 

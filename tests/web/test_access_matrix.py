@@ -80,6 +80,11 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /challenges/{challenge_id}/amend": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/amend": ("organiser", "organiser"),
     "GET /challenges/{challenge_id}/feed.atom": ("*", "*"),
+    "GET /challenges/{challenge_id}/documents": ("organiser", "organiser"),
+    "POST /challenges/{challenge_id}/documents": ("organiser", "organiser"),
+    # a published challenge's documents are public
+    "GET /challenges/{challenge_id}/documents/{document_id}": ("*", "*"),
+    "POST /challenges/{challenge_id}/documents/{document_id}/delete": ("organiser", "organiser"),
     "GET /challenges/{challenge_id}/edit": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/edit": ("organiser", "organiser"),
     "POST /challenges/{challenge_id}/questions": ("signed-in", "signed-in"),
@@ -110,6 +115,15 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /delivery/versions/{version_id}.json": ("bidder manager organiser", "organiser"),
     "GET /delivery/versions/{version_id}/files/{number}": ("bidder manager organiser", "organiser"),
     "GET /feed.atom": ("*", "*"),
+    "GET /follow/challenges/{challenge_id}": ("*", "*"),
+    "POST /follow/challenges/{challenge_id}": ("*", "*"),
+    # a forged token: 404 for everyone
+    "GET /follow/confirm/{token}": ("", ""),
+    "POST /follow/confirm/{token}": ("", ""),
+    # unsubscribing answers the same whether or not the token names a subscription (it tells no
+    # one who follows what); only a valid token deletes anything (tests/mail/test_follow.py)
+    "GET /follow/unsubscribe/{token}": ("*", "*"),
+    "POST /follow/unsubscribe/{token}": ("*", "*"),
     "GET /healthz": ("*", "*"),
     "GET /inbox": ("signed-in", "signed-in"),
     "POST /inbox/read": ("signed-in", "signed-in"),

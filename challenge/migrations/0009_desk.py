@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_delivery')]
+    dependencies = [('models', '0008_follow')]
 
     initial = False
 
