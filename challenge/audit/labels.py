@@ -59,6 +59,11 @@ LABELS: dict[str, str] = {
     "challenge.delivering": N_("榜单进入攻关实施"),
     "challenge.finished": N_("榜单完成"),
     "challenge.cancelled": N_("取消榜单"),
+    "challenge.document_add": N_("上传榜单附件文件"),
+    "challenge.document_remove": N_("删除榜单附件文件"),
+    "subscription.create": N_("申请订阅榜单动态"),
+    "subscription.confirm": N_("确认订阅榜单动态"),
+    "subscription.delete": N_("退订榜单动态"),
     "question.ask": N_("提出问题"),
     "question.answer": N_("答复问题"),
     # bids
