@@ -29,6 +29,8 @@ INDICATOR_BONUS = 0.08  # per indicator met, at most MAX_INDICATOR_BONUS in all
 MAX_INDICATOR_BONUS = 0.2
 MIN_SCORE = 0.08  # below this a candidate is noise, not a match
 SHARED_TERMS = 4
+# Function characters a grown term should neither start nor end with ("的高温烟气" -> "高温烟气").
+EDGE_CHARS = "的和与及或在是为对将把了"
 NAME_SIMILARITY = 0.5
 
 
@@ -77,6 +79,8 @@ def readable_terms(parts: list[tuple[float, str]], left: str, right: str, limit:
         if len(terms) >= limit:
             break
         grown = _grow(term, left, right)
+        trimmed = grown.strip(EDGE_CHARS)
+        grown = trimmed if len(trimmed) >= 2 else grown
         if any(grown in t or t in grown for t in terms):
             continue
         terms.append(grown)
