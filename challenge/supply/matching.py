@@ -27,7 +27,8 @@ AT_MOST = ("≤", "<=", "＜", "<", "不高于", "不超过", "不大于", "以�
 DOMAIN_BONUS = 0.12
 INDICATOR_BONUS = 0.08  # per indicator met, at most MAX_INDICATOR_BONUS in all
 MAX_INDICATOR_BONUS = 0.2
-MIN_SCORE = 0.08  # below this a candidate is noise, not a match
+# Below this text similarity a candidate is noise, whatever its domain: the domain alone is no match.
+MIN_SIMILARITY = 0.06
 SHARED_TERMS = 4
 # Function characters a grown term should neither start nor end with ("的高温烟气" -> "高温烟气").
 EDGE_CHARS = "的和与及或在是为对将把了"
@@ -273,7 +274,7 @@ class OfferIndex:
     def rank(self, subject: Subject, limit: int = 5) -> list[Match]:
         vector = self.corpus.vector(tokens(subject.text))
         matches = [self._score(subject, vector, offer) for offer in self.offers]
-        matches = [m for m in matches if m.similarity > 0 and m.score >= MIN_SCORE]
+        matches = [m for m in matches if m.similarity >= MIN_SIMILARITY]
         matches.sort(key=lambda m: (-m.score, m.offer.id))
         return matches[:limit]
 
@@ -312,7 +313,7 @@ async def needs_for_offer(offer: Offer, limit: int = 5) -> list[Match]:
         index.vectors[offer.id] = index.corpus.vector(tokens(index.texts[offer.id]))
     needs = await Need.filter(status__in=SERVABLE_NEED_STATES).select_related("domain", "organisation").order_by("id")
     matches = [index.score(need_subject(need), offer) for need in needs]
-    matches = [m for m in matches if m.similarity > 0 and m.score >= MIN_SCORE]
+    matches = [m for m in matches if m.similarity >= MIN_SIMILARITY]
     matches.sort(key=lambda m: (-m.score, m.need.id))
     return matches[:limit]
 
