@@ -108,7 +108,8 @@ async def set_contact_status(*, contact: ContactRequest, status: ContactStatus, 
     now = now or now_utc()
     note = note.strip()
     async with in_transaction():
-        current = await ContactRequest.select_for_update().get(id=contact.id).select_related("offer")
+        current = await ContactRequest.select_for_update().get(id=contact.id)
+        current.offer = await Offer.get(id=current.offer_id)  # not joined: PostgreSQL locks no outer join
         if status not in CONTACT_TRANSITIONS[current.status]:
             raise InvalidTransition(_("该对接当前为“%(state)s”，不能改为“%(target)s”",
                                       state=current.status.label, target=status.label))
