@@ -22,6 +22,7 @@ from challenge.supply.models import MatchShown, Offer, OfferParameter, OfferStat
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+")
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+LIST_MARK = re.compile(r"^\s*(?:\d{1,2}\s*[.、)）]|[（(]\d{1,2}[)）])\s*")  # "2. ", "3、", "（1）"
 AT_LEAST = ("≥", ">=", "＞", ">", "不低于", "不少于", "不小于", "达到", "以上", "高于", "大于", "超过")
 AT_MOST = ("≤", "<=", "＜", "<", "不高于", "不超过", "不大于", "以下", "以内", "低于", "小于")
 DOMAIN_BONUS = 0.12
@@ -135,7 +136,7 @@ def _direction(text: str) -> str | None:
 
 def parse_indicator(text: str, *, name: str = "", unit: str = "") -> Indicator | None:
     """One indicator from a line such as "SO₂ 排放浓度 ≤ 35 mg/m³" (name, direction, value, unit)."""
-    text = text.strip()
+    text = LIST_MARK.sub("", text).strip()
     number = NUMBER.search(text.replace(",", ""))
     direction = _direction(text)
     if number is None or direction is None:

@@ -86,3 +86,9 @@ async def test_the_right_offer_is_in_the_top_three_for_most_needs_and_says_why(d
     assert any("脱硝" in term for term in best.terms)
     assert {indicator.name for indicator, _parameter in best.met} >= {"出口NOx浓度", "脱硝效率"}
 
+
+
+def test_a_numbered_indicator_line_is_read_without_its_number():
+    found = matching.parse_indicator("2. 有机朗肯循环发电效率不低于 12%")
+    assert (found.name, found.direction, found.value, found.unit) == ("有机朗肯循环发电效率", "min", 12.0, "%")
+    assert matching.parse_indicator("（3）吨水处理成本不高于 25 元").value == 25.0
