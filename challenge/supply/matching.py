@@ -147,7 +147,10 @@ def parse_indicator(text: str, *, name: str = "", unit: str = "") -> Indicator |
             name = name.replace(word, "")
         name = name.strip(" ：:，,。；;（(")
     if not unit:
-        unit = text[number.end():].strip().split(" ")[0].strip("，,。；;）)") if number.end() < len(text) else ""
+        rest = text[number.end():]
+        for word in (*AT_LEAST, *AT_MOST):
+            rest = rest.replace(word, " ")  # "15 个百分点以上" -> unit "个百分点"
+        unit = (rest.split() or [""])[0].strip("，,。；;）)")
     if not name:
         return None
     return Indicator(name=name, direction=direction, value=float(number.group()), unit=unit, text=text)

@@ -92,3 +92,9 @@ def test_a_numbered_indicator_line_is_read_without_its_number():
     found = matching.parse_indicator("2. 有机朗肯循环发电效率不低于 12%")
     assert (found.name, found.direction, found.value, found.unit) == ("有机朗肯循环发电效率", "min", 12.0, "%")
     assert matching.parse_indicator("（3）吨水处理成本不高于 25 元").value == 25.0
+
+
+def test_the_unit_stops_before_a_trailing_direction_word():
+    found = matching.parse_indicator("示范区植被覆盖度提高 15 个百分点以上")
+    assert (found.direction, found.value, found.unit) == ("min", 15.0, "个百分点")
+    assert matching.parse_indicator("土壤有机碳储量年均增加不少于 0.3 吨碳/公顷").unit == "吨碳/公顷"
