@@ -1,8 +1,7 @@
 """Demo technology offers (技术成果) in several domains and states, matches shown for the accepted
 needs, and 对接 requests in every state, all made through the services."""
 
-from challenge.needs.models import Need
-from challenge.supply import contacts, matching
+from challenge.supply import contacts
 from challenge.supply import services as supply
 from challenge.supply.models import ContactStatus, OfferStatus
 from challenge.supply.services import OfferContent, ParameterRow
@@ -121,11 +120,6 @@ async def load(ctx, settings) -> None:
         await supply.set_offer_status(offer=offer, status=OfferStatus.SUBMITTED, actor=owner)
         if final in {OfferStatus.PUBLISHED, OfferStatus.RETURNED}:
             await supply.set_offer_status(offer=offer, status=final, actor=admin, reason=reason)
-
-    # The accepted needs' pages have been seen: their matches count in the funnel.
-    index = await matching.OfferIndex.load()
-    for need in await Need.filter(id__in=[n.id for n in ctx.extra.get("accepted_needs", [])]):
-        await matching.record_shown(index.rank(matching.need_subject(need)))
 
     needs = {need.title: need for need in ctx.extra.get("needs", [])}
     for email, need_title, offer_name, final, message, note in CONTACTS:

@@ -15,7 +15,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from challenge.challenges.models import AssessmentTarget, Challenge
+from challenge.challenges import services as challenge_services
+from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, AssessmentTarget, Challenge, ChallengeStatus
+from challenge.needs import services as need_services
 from challenge.needs.models import Need, NeedStatus
 from challenge.supply.models import MatchShown, Offer, OfferParameter, OfferStatus
 
@@ -323,7 +325,7 @@ async def needs_for_offer(offer: Offer, limit: int = 5) -> list[Match]:
 
 
 async def record_shown(matches: list[Match]) -> None:
-    """Count each (offer, need|challenge) pair once for the funnel; showing it again adds nothing."""
+    """Count each (offer, need|challenge) pair once for the funnel; proposing it again adds nothing."""
     rows = []
     for match in matches:
         if match.need is not None:
@@ -332,3 +334,33 @@ async def record_shown(matches: list[Match]) -> None:
             rows.append(MatchShown(offer_id=match.offer.id, subject_type="challenge", subject_id=match.challenge.id))
     if rows:
         await MatchShown.bulk_create(rows, ignore_conflicts=True)
+
+
+# The funnel's first step is written when matches change, never by a GET (no page view writes):
+# when an offer is published, a need is submitted or accepted, or a challenge is published, the
+# candidates its page now shows are recorded.
+LIVE_NEED_STATES = [NeedStatus.SUBMITTED, NeedStatus.RETURNED, NeedStatus.ACCEPTED]
+
+
+async def record_all() -> None:
+    index = await OfferIndex.load()
+    matches = []
+    for need in await Need.filter(status__in=LIVE_NEED_STATES).order_by("id"):
+        matches += index.rank(need_subject(need))
+    for challenge in await Challenge.filter(status__in=list(PUBLIC_CHALLENGE_STATES)).order_by("id"):
+        matches += index.rank(await challenge_subject(challenge))
+    await record_shown(matches)
+
+
+async def on_need_status(*, need: Need, status: NeedStatus, actor) -> None:
+    if status in {NeedStatus.SUBMITTED, NeedStatus.ACCEPTED}:
+        await record_shown(await offers_for_need(await Need.get(id=need.id)))
+
+
+async def on_challenge_status(*, challenge: Challenge, status: ChallengeStatus, **_context) -> None:
+    if status == ChallengeStatus.PUBLISHED:
+        await record_shown(await offers_for_challenge(challenge))
+
+
+need_services.STATUS_HOOKS.append(on_need_status)
+challenge_services.STATUS_HOOKS.append(on_challenge_status)

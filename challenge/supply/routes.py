@@ -363,7 +363,6 @@ async def need_section(need: Need, user) -> dict | None:
     if need.status in {NeedStatus.REJECTED, NeedStatus.MERGED}:
         return None
     matches = await matching.offers_for_need(need)
-    await matching.record_shown(matches)
     asks = bool(user.is_submitter and user.organisation_id == need.organisation_id
                 and need.status in contacts.REQUESTING_NEED_STATES)
     return {"template": "supply/_matches.html", "matches": matches, "contact_for": f"need-{need.id}" if asks else ""}
@@ -374,7 +373,6 @@ async def challenge_section(challenge: Challenge, user) -> dict | None:
     if not permissions.is_organiser(user):
         return None
     matches = await matching.offers_for_challenge(challenge)
-    await matching.record_shown(matches)
     return {"template": "supply/_matches.html", "slot": "stages", "matches": matches,
             "contact_for": f"challenge-{challenge.id}"}
 

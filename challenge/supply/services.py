@@ -19,6 +19,7 @@ from challenge.catalog.models import Domain
 from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.mail.services import notify
+from challenge.supply import matching
 from challenge.supply.models import (
     MAX_PARAMETERS,
     OFFER_TRANSITIONS,
@@ -168,7 +169,8 @@ async def set_offer_status(*, offer: Offer, status: OfferStatus, actor: User, re
     submitted -> published | returned (the programme office; returning needs a reason); any
     live state -> withdrawn (the owner). Side effects, in one transaction: `status`,
     `status_reason`, `submitted_at`/`published_at`; an audit entry `offer.<action>`; inbox and
-    mail to the organisers on submission and to the owner organisation's members on screening.
+    mail to the organisers on submission and to the owner organisation's members on screening;
+    on publishing, the matches it now makes are recorded for the funnel (`matching.record_all`).
     """
     now = now or now_utc()
     reason = reason.strip()
@@ -201,6 +203,8 @@ async def set_offer_status(*, offer: Offer, status: OfferStatus, actor: User, re
         for name, value in changes.items():
             setattr(offer, name, value)
         await _notify_status(offer=offer, status=status, reason=reason)
+        if status == OfferStatus.PUBLISHED:
+            await matching.record_all()
     return offer
 
 

@@ -4,7 +4,8 @@ from challenge.accounts.models import Role
 from challenge.audit.models import AuditEntry
 from challenge.mail.models import Notification
 from challenge.needs.models import NeedStatus
-from challenge.supply import contacts
+from challenge.needs import services as need_services
+from challenge.supply import contacts, matching
 from challenge.supply.models import ContactRequest, ContactStatus, MatchShown
 from factories import domains, make_challenge, make_organiser, make_user
 from factories.needs import make_complete_need
@@ -20,7 +21,7 @@ SCR_PARAMETERS = (("脱硝效率", "92", "%"), ("出口NOx浓度", "30", "mg/m³
 
 async def _world():
     submitter = await make_user(Role.SUBMITTER)
-    need = await make_complete_need(organisation=await submitter.organisation, status=NeedStatus.ACCEPTED,
+    need = await make_complete_need(organisation=await submitter.organisation, status=NeedStatus.SUBMITTED,
                                     domain=(await domains())[1], **NOX_NEED)
     owner = await make_user(Role.BIDDER)
     offer = await make_offer(organisation=await owner.organisation, parameters=SCR_PARAMETERS)
@@ -36,8 +37,10 @@ async def test_from_match_to_signed(make_client):
     page = await requester.get(f"/needs/{need.id}")
     assert "匹配的技术成果" in page.text and offer.name in page.text
     assert "同一领域" in page.text and "指标满足：出口NOx浓度 ≤ 50 mg/m³" in page.text and "共同关键词" in page.text
+    assert not await MatchShown.exists()  # a page view writes nothing: the funnel counts what the services record
+    await need_services.set_need_status(need=need, status=NeedStatus.ACCEPTED, actor=await make_organiser())
     assert await MatchShown.filter(offer=offer, subject_type="need", subject_id=need.id).count() == 1
-    await requester.get(f"/needs/{need.id}")
+    await matching.record_all()
     assert await MatchShown.filter(offer=offer, subject_type="need", subject_id=need.id).count() == 1  # once per pair
 
     page = await requester.get(f"/supply/{offer.id}?for=need-{need.id}")
