@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "challenge.reviews.models",
     "challenge.results.models",
     "challenge.delivery.models",
+    "challenge.supply.models",
     "challenge.web.models",
 ]
 

@@ -42,6 +42,9 @@ from challenge.needs.models import (
 from challenge.web.i18n import _
 from challenge.web.timefmt import now_utc
 
+# Areas above react to a need's status change (supply: records the offers matched to it):
+# `await hook(need=..., status=..., actor=...)`, inside the change's transaction.
+STATUS_HOOKS: list = []
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,24}(\s*(转|ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The long descriptive fields of a need, in form order.
@@ -346,6 +349,8 @@ async def set_need_status(*, need: Need, status: NeedStatus, actor: User, reason
             need.merged_into = target
         await _notify_status(need=need, campaign=campaign, status=status, reason=reason, target=target,
                              resubmission=before["status"] == NeedStatus.RETURNED)
+        for hook in STATUS_HOOKS:
+            await hook(need=need, status=status, actor=actor)
     return need
 
 
