@@ -122,6 +122,18 @@ LABELS: dict[str, str] = {
     "review.declined": N_("评审已拒绝"),
     "review.revoked": N_("评审分配已撤销"),
     "stage.gate": N_("阶段晋级决定"),
+    # technology offers and 对接
+    "offer.create": N_("创建技术成果草稿"),
+    "offer.update": N_("修改技术成果"),
+    "offer.submit": N_("提交技术成果审核"),
+    "offer.publish": N_("技术成果审核通过并发布"),
+    "offer.return": N_("退回技术成果"),
+    "offer.withdraw": N_("撤回技术成果"),
+    "contact.request": N_("发起对接"),
+    "contact.accept": N_("接受对接"),
+    "contact.decline": N_("婉拒对接"),
+    "contact.sign": N_("对接结果：已签约"),
+    "contact.not_pursued": N_("对接结果：未达成"),
     # results
     "decision.record": N_("记录评审结果决定"),
     "notice.publish": N_("发布公示"),

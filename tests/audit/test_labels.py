@@ -63,7 +63,10 @@ def recorded_actions() -> tuple[set[str], list[str]]:
         assigned: dict[str, list[str]] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                assigned.setdefault(node.targets[0].id, []).extend(_constants(node.value))
+                found = _constants(node.value)
+                if isinstance(node.value, ast.Dict):  # ACTIONS = {status: "offer.publish", ...}
+                    found = [c for v in node.value.values if v is not None for c in _constants(v)]
+                assigned.setdefault(node.targets[0].id, []).extend(found)
             if isinstance(node, ast.Dict):  # {status: "need.submit", ...} tables of actions
                 for value in node.values:
                     if value is not None:
@@ -87,6 +90,9 @@ def recorded_actions() -> tuple[set[str], list[str]]:
                             actions.update(_prefix(value) + s.value for s in family)
                     elif isinstance(value, ast.Name):
                         actions.update(assigned.get(value.id, []))
+                    elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) \
+                            and assigned.get(value.value.id):  # action=ACTIONS[status]
+                        actions.update(assigned[value.value.id])
                     else:
                         found = _constants(value)
                         if not found:
