@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('proposed_by', fields.ForeignKeyField('models.User', source_field='proposed_by_id', null=True, db_constraint=True, to_field='id', related_name='catalogue_candidates', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'catalogue_candidate', 'app': 'models', 'unique_together': [('round', 'project')], 'pk_attr': 'id', 'table_description': "A technology proposed for the catalogue in a round, with the catalogue's fields."},
+            options={'table': 'catalogue_candidate', 'app': 'models', 'unique_together': [('round', 'project', 'name')], 'pk_attr': 'id', 'table_description': "A technology proposed for the catalogue in a round, with the catalogue's fields."},
             bases=['Model'],
         ),
         ops.CreateModel(

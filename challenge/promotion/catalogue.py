@@ -61,7 +61,8 @@ def content_of(version: CatalogueVersion) -> dict:
 
 # -- listing --------------------------------------------------------------------------------------
 
-async def list_candidate(*, candidate: Candidate, round_: CatalogueRound, now: datetime) -> CatalogueEntry:
+async def list_candidate(*, candidate: Candidate, round_: CatalogueRound, actor: User | None,
+                         now: datetime) -> CatalogueEntry:
     """A recommended candidate as a new entry under the next number (numbers are never reused).
     Call inside the caller's transaction; the caller writes the version and the history."""
     top = await CatalogueEntry.all().order_by("-number").first().values_list("number", flat=True)
@@ -70,7 +71,7 @@ async def list_candidate(*, candidate: Candidate, round_: CatalogueRound, now: d
         domain_id=candidate.domain_id, holder=candidate.organisation.name if candidate.organisation else "",
         scope=candidate.scope, core_process=candidate.core_process, parameters=candidate.parameters,
         benefits=candidate.benefits, listed_at=now, updated_at=now)
-    await record(actor=None, action="catalogue_entry.listed", obj=entry,
+    await record(actor=actor, action="catalogue_entry.listed", obj=entry,
                  after={"number": entry.number, "candidate_id": candidate.id, "round_id": round_.id})
     return entry
 

@@ -93,7 +93,10 @@ class CatalogueRound(Model):
 
 
 class Candidate(Model):
-    """A technology proposed for the catalogue in a round, with the catalogue's fields."""
+    """A technology proposed for the catalogue in a round, with the catalogue's fields.
+
+    A project may yield several technologies (a material and a process), each its own candidate
+    under its own name."""
 
     id = fields.IntField(primary_key=True)
     round = fields.ForeignKeyField("models.CatalogueRound", related_name="candidates", on_delete=fields.CASCADE)
@@ -120,7 +123,7 @@ class Candidate(Model):
     class Meta:
         table = "catalogue_candidate"
         ordering = ["id"]
-        unique_together = [("round", "project")]
+        unique_together = [("round", "project", "name")]
 
 
 class CatalogueEntry(Model):

@@ -226,7 +226,7 @@ async def propose_candidate(*, round_: CatalogueRound, project: Project, actor: 
                          after={"round_id": round_.id, "project_id": project.id, "name": name,
                                 "parameters": parameters})
     except IntegrityError:
-        raise DomainError(_("该项目已是本批次的候选技术"), field="project") from None
+        raise DomainError(_("该项目的这项技术已是本批次的候选技术"), field="name") from None
     return candidate
 
 
@@ -407,7 +407,7 @@ async def publish_round(*, round_: CatalogueRound, actor: User, now: datetime | 
             .select_related("organisation").order_by("-score", "id")
         entries = []
         for candidate in recommended:
-            entries.append(await catalogue.list_candidate(candidate=candidate, round_=locked, now=now))
+            entries.append(await catalogue.list_candidate(candidate=candidate, round_=locked, actor=actor, now=now))
             await set_candidate_status(candidate=candidate, status=CandidateStatus.LISTED, actor=actor)
         await set_round_status(round_=locked, status=RoundStatus.PUBLISHED, actor=actor)
         version = await catalogue.publish_version(

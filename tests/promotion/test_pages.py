@@ -12,6 +12,7 @@ from challenge.promotion import catalogue, rounds
 from challenge.promotion.models import Candidate, CandidateStatus, CatalogueEntry, CatalogueRound, CatalogueVersion
 from challenge.results import services as results
 from challenge.results.models import Objection
+from challenge.reviews.models import Assignment
 from challenge.web.timefmt import now_utc
 from factories import PASSWORD, domains, make_organiser, make_user
 from factories.promotion import evaluating_round, make_accepted, open_round, published_catalogue
@@ -154,3 +155,15 @@ async def test_an_update_and_an_adoption_case(client, settings):
     assert case.status_code == 303
     page = await client.get(f"/catalogue/entries/{entry.number}")
     assert "某钢铁公司" in page.text and "补充化工行业应用" in page.text
+
+
+async def test_the_evaluation_panel_works_in_the_review_pages(client, settings):
+    made = await evaluating_round(settings, names=("钢渣矿化固碳技术",))
+    candidate = await Candidate.get(id=made.candidates[0].id)
+    await client.login(made.organiser.email, PASSWORD)
+    panel_page = await client.get(f"/review/manage/panels/{candidate.panel_id}")
+    assert panel_page.status_code == 200 and "技术评价专家组" in panel_page.text
+    task = await Assignment.get(panel_id=candidate.panel_id).select_related("expert")
+    await client.login(task.expert.email, PASSWORD)
+    page = await client.get(f"/review/assignments/{task.id}")
+    assert page.status_code == 200 and "钢渣矿化固碳技术" in page.text and "捕集率" in page.text
