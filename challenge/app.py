@@ -39,6 +39,7 @@ from challenge.pages import routes as pages
 from challenge.results import routes as results
 from challenge.reviews import routes as reviews
 from challenge.settings import STATIC_DIR, Settings, load_settings
+from challenge.supply import routes as supply
 from challenge.web.auth import AuthMiddleware, LoginRequired, login_url
 from challenge.web.flash import flash
 from challenge.web.http import redirect
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/review", routes=reviews.routes, name="reviews"),
         Mount("/results", routes=results.routes, name="results"),
         Mount("/delivery", routes=delivery.routes, name="delivery"),
+        Mount("/supply", routes=supply.routes, name="supply"),
         Route("/catalogue", promotion.index, name="catalogue"),
         Mount("/catalogue", routes=promotion.routes, name="promotion"),
         Mount("/api/v1", routes=promotion_api.routes, name="api"),

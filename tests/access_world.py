@@ -18,6 +18,8 @@ from factories import make_bid, make_campaign, make_challenge, make_need, make_o
 from factories.bids import make_submitted, tiny_pdf, upload_from_bytes
 from factories.delivery import make_project, make_race
 from factories.results import concluded_review, open_notice
+from factories.supply import make_contact, make_offer
+from challenge.supply.models import OfferStatus
 from factories.reviews import (
     assign,
     make_expert,
@@ -111,6 +113,15 @@ async def build(settings, storage) -> World:
     delivery = await build_delivery(settings, storage, people["bidder"], member_b)
     promotion = await build_promotion(settings)
 
+    # Supply: a published and a draft offer in A and in B; a 对接 on A's offer (asked by B, so A's
+    # members answer it) and one on B's offer asked by a third organisation (A takes no part).
+    offers = {org.id: await make_offer(organisation=org) for org in (org_a, org_b)}
+    draft_offers = {org.id: await make_offer(organisation=org, status=OfferStatus.DRAFT) for org in (org_a, org_b)}
+    org_c = await make_org(name="第三方单位")
+    need_c = await make_need(organisation=org_c, campaign=campaign, status=NeedStatus.SUBMITTED)
+    contact_a = await make_contact(offer=offers[org_a.id], need=need_b)
+    contact_b = await make_contact(offer=offers[org_b.id], need=need_c)
+
     world.shared.update(campaign_id=campaign.id, challenge_id=challenge.id, question_id=question.id,
                         review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
                         fmt="csv", kind="scores", decision="reject", notice_id=notice.id,
@@ -120,13 +131,15 @@ async def build(settings, storage) -> World:
                      draft_need_id=drafts[0].id, draft_attachment_id=draft_files[0].id, leaver_id=leavers[0].id,
                      bid_attachment_id=bid_files[0].id, blob_id=version_blobs[0], membership_id=request_a.id,
                      user_id=colleague.id, assignment_id=own_task.id, declaration_id=declarations[0].id,
-                     identities=identities, objections=objected, **delivery.own)
+                     identities=identities, objections=objected, offer_id=offers[org_a.id].id,
+                     draft_offer_id=draft_offers[org_a.id].id, contact_id=contact_a.id, **delivery.own)
     world.other.update(org_id=org_b.id, need_id=need_b.id, need_attachment_id=need_files[1].id, bid_id=bid_b.id,
                        draft_need_id=drafts[1].id, draft_attachment_id=draft_files[1].id, leaver_id=leavers[1].id,
                        bid_attachment_id=bid_files[1].id, blob_id=version_blobs[1], membership_id=request_b.id,
                        user_id=member_b.id, assignment_id=other_task.id, declaration_id=declarations[1].id,
                        identity_id=other_identity.id, objection_id=objected["other"][0],
-                       objection_attachment_id=objected["other"][1], **delivery.other)
+                       objection_attachment_id=objected["other"][1], offer_id=offers[org_b.id].id,
+                       draft_offer_id=draft_offers[org_b.id].id, contact_id=contact_b.id, **delivery.other)
     return world
 
 
@@ -213,6 +226,8 @@ def fill(path: str, world: World, role: str, side: str) -> str:
             path.endswith(("/edit", "/submit", "/delete"))):
         # What a submitter changes is a draft (a submitted need is no longer theirs to edit).
         values["need_id"], values["need_attachment_id"] = values["draft_need_id"], values["draft_attachment_id"]
+    if path.startswith("/supply/{offer_id}/") and path.endswith(("/edit", "/submit", "/withdraw")):
+        values["offer_id"] = values["draft_offer_id"]  # what an owner changes is a draft
     if path.endswith("/remove") and "{user_id}" in path:
         values["user_id"] = values["leaver_id"]  # removed for good: the other member routes keep theirs
     if side == "own":
@@ -244,7 +259,8 @@ def is_scoped(path: str) -> bool:
     """Whether the path names an object that belongs to an organisation or a person."""
     return any("{" + name in path for name in ("org_id", "need_id", "bid_id", "membership_id", "user_id",
                                                    "assignment_id", "declaration_id", "identity_id",
-                                                   "objection_id", "project_id", "version_id", "report_id"))
+                                                   "objection_id", "project_id", "version_id", "report_id",
+                                                   "offer_id", "contact_id"))
 
 
 __all__ = ["ROLES", "World", "build", "fill", "is_scoped", "Bid"]

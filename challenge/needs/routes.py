@@ -49,6 +49,11 @@ from challenge.web.templating import render
 from challenge.web.timefmt import now_utc, to_beijing
 
 
+# Parts of the need page that other areas contribute (supply: the matching technology offers),
+# registered by them at import: async (need, user) -> a context with its "template", or None.
+PAGE_SECTIONS: list = []
+
+
 # -- helpers -------------------------------------------------------------------------------------
 def require_needs_user(request: Request):
     user = require_user(request)
@@ -387,7 +392,9 @@ async def _render_detail(request: Request, user, need: Need, form: Form | None =
         candidates = await Need.filter(campaign_id=need.campaign_id, status__in=list(MERGE_TARGET_STATES)).exclude(
             id=need.id).select_related("organisation").order_by("id")
         merge_targets = [(n.id, f"#{n.id} {n.title}（{n.organisation.name} · {n.status.label}）") for n in candidates]
+    sections = [section for build in PAGE_SECTIONS if (section := await build(need, user)) is not None]
     return render(request, "needs/need_detail.html", {
+        "sections": sections,
         "need": need,
         "attachments": await services.need_attachments(need),
         "history": await services.need_history(need),

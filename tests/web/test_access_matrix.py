@@ -238,6 +238,26 @@ MATRIX: dict[str, tuple[str, str]] = {
     "POST /review/panels/{panel_id}/reopen/{assignment_id}": ("expert", "expert"),
     "GET /review/profile": ("expert", "expert"),
     "POST /review/profile": ("expert", "expert"),
+    "GET /supply/": ("*", "*"),
+    "GET /supply/mine": ("submitter bidder manager expert", "submitter bidder manager expert"),
+    "GET /supply/new": ("submitter bidder manager expert", "submitter bidder manager expert"),
+    "POST /supply/new": ("submitter bidder manager expert", "submitter bidder manager expert"),
+    "GET /supply/manage": ("organiser", "organiser"),
+    "GET /supply/funnel": ("organiser", "organiser"),
+    "GET /supply/contacts": ("signed-in", "signed-in"),
+    # a 对接: its two sides (here A owns the offer) and the office
+    "GET /supply/contacts/{contact_id}": ("submitter bidder manager organiser", "organiser"),
+    "POST /supply/contacts/{contact_id}/respond": ("submitter bidder manager", ""),
+    "POST /supply/contacts/{contact_id}/outcome": ("submitter bidder manager", ""),
+    # a published offer is public; its owner changes only its own drafts
+    "GET /supply/{offer_id}": ("*", "*"),
+    "GET /supply/{offer_id}/edit": ("submitter bidder manager", ""),
+    "POST /supply/{offer_id}/edit": ("submitter bidder manager", ""),
+    "POST /supply/{offer_id}/submit": ("submitter bidder manager", ""),
+    "POST /supply/{offer_id}/withdraw": ("submitter bidder manager", ""),
+    "POST /supply/{offer_id}/screen": ("organiser", "organiser"),
+    # asking for contact: a submitter with a live need, on another organisation's offer; the office for a challenge
+    "POST /supply/{offer_id}/contact": ("organiser", "submitter manager organiser"),
 }
 
 
