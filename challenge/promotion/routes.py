@@ -27,6 +27,7 @@ from challenge.promotion.models import (
 )
 from challenge.results import objections
 from challenge.results import forms as result_forms
+from challenge.results import routes as result_routes
 from challenge.results import services as results
 from challenge.results.models import Notice, NoticeKind, Objection, ObjectionStatus, Remedy
 from challenge.reviews import queries as review_queries
@@ -459,6 +460,18 @@ async def entry_manage(request: Request):
         "entry": entry, "form": form, "case_form": case_form, "rows": forms.parameter_rows(parameters), **ENUMS,
     }, status_code=400 if form.errors or case_form.errors else 200)
 
+
+async def results_section() -> dict | None:
+    """Catalogue notices on /results: the ones in their period and the latest announced."""
+    rounds_ = list(await CatalogueRound.filter(notice_id__isnull=False, status__in=[
+        RoundStatus.NOTICE, RoundStatus.PUBLISHED]).select_related("notice").order_by("-notice__published_at")
+        .limit(10))
+    if not rounds_:
+        return None
+    return {"template": "promotion/_results_section.html", "rounds": rounds_}
+
+
+result_routes.INDEX_SECTIONS.append(results_section)
 
 routes = [
     Route("/", index, name="index"),

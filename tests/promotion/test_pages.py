@@ -167,3 +167,13 @@ async def test_the_evaluation_panel_works_in_the_review_pages(client, settings):
     await client.login(task.expert.email, PASSWORD)
     page = await client.get(f"/review/assignments/{task.id}")
     assert page.status_code == 200 and "钢渣矿化固碳技术" in page.text and "捕集率" in page.text
+
+
+async def test_the_catalogue_notice_is_listed_on_the_results_page(client, settings):
+    made = await evaluating_round(settings, names=("钢渣矿化固碳技术",))
+    assert made.round.title not in (await client.get("/results")).text
+    await rounds.publish_notice(round_=made.round, actor=made.organiser, recommended_ids=[made.candidates[0].id],
+                                working_days=5, starts_on=results.default_start(now_utc()))
+    page = await client.get("/results")
+    assert page.status_code == 200 and made.round.title in page.text
+    assert f'href="/catalogue/rounds/{made.round.id}#notice"' in page.text
