@@ -35,6 +35,8 @@ from challenge.files.uploads import BadUpload, UploadTooLarge
 from challenge.mail.middleware import DeliverMailAfterResponse
 from challenge.mail import services as mail_services
 from challenge.needs import routes as needs
+from challenge.promotion import api as promotion_api
+from challenge.promotion import routes as promotion
 from challenge.pages import routes as pages
 from challenge.results import routes as results
 from challenge.reviews import routes as reviews
@@ -247,6 +249,9 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/results", routes=results.routes, name="results"),
         Mount("/delivery", routes=delivery.routes, name="delivery"),
         Mount("/supply", routes=supply.routes, name="supply"),
+        Route("/catalogue", promotion.index, name="catalogue"),
+        Mount("/catalogue", routes=promotion.routes, name="promotion"),
+        Mount("/api/v1", routes=promotion_api.routes, name="api"),
         Mount("/admin", routes=admin.routes, name="admin"),
         Mount("/follow", routes=follow.routes, name="follow"),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "challenge.results.models",
     "challenge.delivery.models",
     "challenge.supply.models",
+    "challenge.promotion.models",
     "challenge.web.models",
 ]
 

@@ -113,6 +113,7 @@ async def build(settings, storage) -> World:
             objected[role] = (objection.id, (await objections.evidence(objection))[0].id)
 
     delivery = await build_delivery(settings, storage, people["bidder"], member_b)
+    promotion = await build_promotion(settings)
 
     # Supply: a published and a draft offer in A and in B; a 对接 on A's offer (asked by B, so A's
     # members answer it) and one on B's offer asked by a third organisation (A takes no part).
@@ -128,7 +129,7 @@ async def build(settings, storage) -> World:
                         review_challenge_id=review.id, panel_id=panel.id, number=1, version=1, token="x" * 43,
                         fmt="csv", kind="scores", decision="reject", notice_id=notice.id,
                         decision_id=notice.decision_id, results_panel_id=results.panel.id,
-                        results_challenge_id=results.challenge.id, **delivery.shared)
+                        results_challenge_id=results.challenge.id, **delivery.shared, **promotion)
     world.own.update(org_id=org_a.id, need_id=need_a.id, need_attachment_id=need_files[0].id, bid_id=bid_a.id,
                      draft_need_id=drafts[0].id, draft_attachment_id=draft_files[0].id, leaver_id=leavers[0].id,
                      bid_attachment_id=bid_files[0].id, blob_id=version_blobs[0], membership_id=request_a.id,
@@ -181,6 +182,30 @@ async def build_delivery(settings, storage, team_a: User, team_b: User) -> World
     return found
 
 
+async def build_promotion(settings) -> dict:
+    """A published catalogue (entry and version 1), an open round with a proposed candidate, and a
+    round in its notice with an objection."""
+    from challenge.promotion import rounds
+    from challenge.results import services as result_services
+    from challenge.web.timefmt import now_utc
+    from factories.promotion import evaluating_round, fields_for, make_accepted, open_round, published_catalogue
+
+    await published_catalogue(settings)
+    opened = await open_round()
+    project = await make_accepted(settings)
+    candidate = await rounds.propose_candidate(round_=opened.round, project=project.project, actor=opened.organiser,
+                                               domain_id=opened.domain.id, **fields_for(project))
+    noticed = await evaluating_round(settings, names=("钢渣矿化固碳技术",))
+    notice = await rounds.publish_notice(round_=noticed.round, actor=noticed.organiser,
+                                         recommended_ids=[noticed.candidates[0].id], working_days=5,
+                                         starts_on=result_services.default_start(now_utc()))
+    objection = await objections.file_objection(notice=notice, user=await make_user(), real_name="周研究员",
+                                                contact="13800000000", reasons="固碳量数据与检测报告不一致。",
+                                                now=notice.published_at)
+    return {"round_id": opened.round.id, "candidate_id": candidate.id, "catalogue_notice_id": notice.id,
+            "catalogue_objection_id": objection.id}
+
+
 # Routes that need a query parameter to name their object.
 QUERIES = {
     "/bids/new": "?challenge_id={challenge_id}",
@@ -219,6 +244,9 @@ def fill(path: str, world: World, role: str, side: str) -> str:
         values["challenge_id"] = world.shared["results_challenge_id"]
         values["panel_id"] = world.shared["results_panel_id"]
         values["attachment_id"] = values["objection_attachment_id"]
+    if path.startswith("/catalogue/"):
+        values["notice_id"] = world.shared["catalogue_notice_id"]
+        values["objection_id"] = world.shared["catalogue_objection_id"]
     if path.startswith("/delivery/bids/"):
         values["bid_id"] = values["race_bid_id"]  # a team racing on a horse race
     if path.startswith("/delivery/panels/"):

@@ -6,7 +6,7 @@ Each area adds its part in its own module; `load()` runs them in the order of th
 from challenge.demo.base import DEMO_PASSWORD, programme_office  # noqa: F401
 
 # In the order of the flow: a race's stage deliverables come before its stage review.
-AREAS = ("needs", "challenges", "bids", "deliverables", "reviews", "results", "delivery", "supply")
+AREAS = ("needs", "challenges", "bids", "deliverables", "reviews", "results", "delivery", "supply", "promotion")
 
 
 async def load(settings) -> str:

@@ -17,6 +17,7 @@ from challenge.enums import N_, LabelledStrEnum
 class NoticeKind(LabelledStrEnum):
     RESULT = "result", N_("评审结果公示")  # the proposed winners of a challenge
     STAGE = "stage", N_("阶段晋级公示")  # the teams going on at a horse-race stage gate
+    CATALOGUE = "catalogue", N_("推广目录公示")  # a catalogue round's proposed entries (no challenge)
 
 
 class NoticeStatus(LabelledStrEnum):
@@ -104,7 +105,9 @@ class Notice(Model):
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(NoticeKind, max_length=12)
-    challenge = fields.ForeignKeyField("models.Challenge", related_name="notices", on_delete=fields.RESTRICT)
+    # None for a notice that is not a challenge's (a catalogue round's: see `promotion`).
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="notices", null=True,
+                                       on_delete=fields.RESTRICT)
     stage = fields.ForeignKeyField("models.Stage", related_name="notices", null=True, on_delete=fields.RESTRICT)
     decision = fields.OneToOneField("models.Decision", related_name="notice", null=True, on_delete=fields.RESTRICT)
     revision = fields.IntField(default=1)

@@ -6,6 +6,8 @@ many there are and their outcomes. Upholding one withdraws the notice (a revised
 new period) and reopens the review: the panel back to reviewing, or a new decision.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
@@ -23,6 +25,7 @@ from challenge.results.models import (
     OBJECTION_TRANSITIONS,
     Decision,
     Notice,
+    NoticeKind,
     NoticeStatus,
     Objection,
     ObjectionStatus,
@@ -39,6 +42,27 @@ ATTACHMENT_CATEGORY = "evidence"
 MAX_FILES = 10
 REASONS_MIN, REASONS_MAX = 10, 5000
 ANSWER_MAX = 5000
+
+
+@dataclass(frozen=True)
+class NoticeHooks:
+    """What an area above does for its own kind of notice, one not tied to a challenge."""
+
+    title: Callable[[Notice], Awaitable[str]]  # what the organisers and the objector are told it is
+    reopen: Callable[..., Awaitable[None]]  # (notice=, actor=, now=) after an upheld objection withdrew it
+    link: Callable[[Notice], str]  # the notice's public page
+    manage_link: Callable[[Objection], str]  # where the organiser answers an objection
+
+
+# Kinds of notices other areas publish (promotion: the catalogue notice), registered at import.
+OTHER_NOTICES: dict[NoticeKind, NoticeHooks] = {}
+
+
+async def notice_subject(notice: Notice) -> str:
+    """The title of what the notice is about, as told in notifications."""
+    if notice.kind in OTHER_NOTICES:
+        return await OTHER_NOTICES[notice.kind].title(notice)
+    return (await Challenge.get(id=notice.challenge_id)).title
 
 
 def closed_message(notice: Notice, now: datetime) -> str:
@@ -105,12 +129,18 @@ async def file_objection(*, notice: Notice, user: User, real_name: str, contact:
                          user=user)
         await record(actor=user, action="objection.file", obj=objection,
                      after={"notice_id": locked.id, "status": objection.status, "attachments": len(stored)})
-        challenge = await Challenge.get(id=locked.challenge_id)
+        title = await notice_subject(locked)
         for organiser in await User.filter(is_organiser=True, is_active=True):
-            await notify(user=organiser, subject=lambda: _("收到异议：%(title)s", title=challenge.title),
+            await notify(user=organiser, subject=lambda: _("收到异议：%(title)s", title=title),
                          body=lambda: _("公示期内收到一件异议，请及时核实处理；异议处理完毕前不能发布结果公告。"),
-                         link=f"/results/manage/objections/{objection.id}")
+                         link=_manage_link(locked, objection))
     return objection
+
+
+def _manage_link(notice: Notice, objection: Objection) -> str:
+    if notice.kind in OTHER_NOTICES:
+        return OTHER_NOTICES[notice.kind].manage_link(objection)
+    return f"/results/manage/objections/{objection.id}"
 
 
 async def evidence(objection: Objection) -> list[Attachment]:
@@ -168,14 +198,20 @@ async def answer_objection(*, objection: Objection, actor: User, upheld: bool | 
         await set_objection_status(objection=locked, status=status, actor=actor, answer=answer,
                                    remedy=remedy if upheld else None, now=now)
         notice = await Notice.filter(id=locked.notice_id).select_for_update().get()
-        challenge = await Challenge.get(id=notice.challenge_id)
+        title = await notice_subject(notice)
         if upheld and notice.status == NoticeStatus.OPEN:
-            await _reopen(notice, challenge, actor, remedy, now)
+            if notice.kind in OTHER_NOTICES:
+                await set_notice_status(notice=notice, status=NoticeStatus.SUPERSEDED, actor=actor, now=now,
+                                        note=remedy.label)
+                await OTHER_NOTICES[notice.kind].reopen(notice=notice, actor=actor, now=now)
+            else:
+                await _reopen(notice, await Challenge.get(id=notice.challenge_id), actor, remedy, now)
         objector = await User.get(id=locked.objector_id)
         await notify(user=objector,
-                     subject=lambda: _("您对“%(title)s”公示提出的异议已处理", title=challenge.title),
+                     subject=lambda: _("您对“%(title)s”公示提出的异议已处理", title=title),
                      body=lambda: _("处理结果：%(outcome)s\n\n%(answer)s", outcome=status.label, answer=answer),
-                     link=f"/results/objections/{locked.id}")
+                     link=(OTHER_NOTICES[notice.kind].link(notice) if notice.kind in OTHER_NOTICES
+                           else f"/results/objections/{locked.id}"))
     objection.status = locked.status
     return locked
 

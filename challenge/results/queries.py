@@ -58,7 +58,8 @@ async def notice_views(notices: list[Notice], *, selected_only: bool = False) ->
 
 
 def _notices():
-    return Notice.all().select_related("challenge", "stage", "decision")
+    """The notices of challenges (other kinds, such as the catalogue's, have their own pages)."""
+    return Notice.filter(challenge_id__isnull=False).select_related("challenge", "stage", "decision")
 
 
 async def open_notices() -> list[Notice]:
@@ -111,7 +112,7 @@ async def revised_by(notice: Notice) -> Notice | None:
 
 
 async def objection(objection_id: int) -> Objection | None:
-    return await Objection.get_or_none(id=objection_id).select_related(
+    return await Objection.get_or_none(id=objection_id, notice__challenge_id__isnull=False).select_related(
         "notice", "notice__challenge", "notice__stage", "answered_by", "objector")
 
 

@@ -56,12 +56,15 @@ class PanelPurpose(LabelledStrEnum):
     STAGE = "stage", N_("阶段评审")
     MIDTERM = "midterm", N_("中期评估")
     ACCEPTANCE = "acceptance", N_("验收评审")
+    EVALUATION = "evaluation", N_("技术评价")  # a catalogue candidate (推广目录遴选), see `promotion`
 
 
 # Panels whose result goes through the results area (decision, notice, announcement).
 RESULT_PURPOSES = {PanelPurpose.BID, PanelPurpose.STAGE}
 # Panels that review a project (攻关项目) of the delivery area: one bid, the project's team.
 PROJECT_PURPOSES = {PanelPurpose.MIDTERM, PanelPurpose.ACCEPTANCE}
+# Panels that review one bid chosen when the panel is formed (never synced with the challenge's bids).
+SINGLE_BID_PURPOSES = PROJECT_PURPOSES | {PanelPurpose.EVALUATION}
 
 
 class StageOutcome(LabelledStrEnum):

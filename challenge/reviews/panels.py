@@ -24,7 +24,7 @@ from challenge.challenges.services import set_challenge_status
 from challenge.errors import DomainError, InvalidTransition
 from challenge.reviews import blind, chairing
 from challenge.reviews.models import (
-    PROJECT_PURPOSES,
+    SINGLE_BID_PURPOSES,
     RESULT_PURPOSES,
     Panel,
     PanelBid,
@@ -156,8 +156,8 @@ async def _open_review(*, challenge: Challenge, actor: User) -> None:
 
 async def sync_panel_bids(*, panel: Panel) -> int:
     """Add the challenge's bids that became reviewable since the panel was formed (new codes follow).
-    A project's panel reviews that project only."""
-    if panel.purpose in PROJECT_PURPOSES:
+    A project's panel reviews that project only, a catalogue candidate's panel that candidate."""
+    if panel.purpose in SINGLE_BID_PURPOSES:
         return 0
     stage = await Stage.get_or_none(id=panel.stage_id) if panel.stage_id else None
     present = set(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
@@ -175,7 +175,8 @@ async def sync_panel_bids(*, panel: Panel) -> int:
 
 def recommend_limit(challenge: Challenge, stage: Stage | None, purpose: PanelPurpose = PanelPurpose.BID) -> int:
     """How many bids the panel may recommend: the winners, the teams going on at a stage, none for
-    a project's review (its result is the organiser's, see the delivery area)."""
-    if purpose in PROJECT_PURPOSES:
+    a project's review or a catalogue candidate's evaluation (its result is the organiser's, see the
+    delivery and promotion areas)."""
+    if purpose in SINGLE_BID_PURPOSES:
         return 0
     return stage.advance_count if stage is not None else challenge.winners_count
