@@ -17,6 +17,7 @@ from challenge.audit import services as audit
 from challenge.bids.models import BidStatus
 from challenge.challenges.models import ChallengeStatus
 from challenge.delivery.models import ProjectStatus, ReportStatus
+from challenge.promotion.models import CandidateStatus, EntryStatus, RoundStatus
 from challenge.reviews.models import AssignmentStatus, PanelStatus
 from challenge.results.models import NoticeStatus, ObjectionStatus
 from challenge.web.i18n import in_locale
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2] / "challenge"
 FAMILIES = {
     "bid.": BidStatus, "challenge.": ChallengeStatus, "membership.": MembershipStatus, "panel.": PanelStatus,
     "review.": AssignmentStatus, "notice.": NoticeStatus, "objection.": ObjectionStatus, "project.": ProjectStatus,
-    "report.": ReportStatus,
+    "report.": ReportStatus, "catalogue_round.": RoundStatus, "catalogue_candidate.": CandidateStatus,
+    "catalogue_entry.": EntryStatus,
 }
 # Status writers whose `action=` is the suffix of the action they record, and its prefix.
 WRITERS = {"set_bid_status": "bid.", "set_assignment_status": "review.", "set_report_status": "report.",
