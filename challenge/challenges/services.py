@@ -595,7 +595,8 @@ def amendment_text(amendment: Amendment) -> str:
     (a mail that only says "amended" sends every bidder to the page to find out what)."""
     lines = [amendment.explanation, "", _("修改内容：")]
     for row in display.describe_changes(amendment):
-        lines.append(_("%(field)s：%(before)s → %(after)s", field=row["label"], before=row["before"], after=row["after"]))
+        lines.append(_("%(field)s：%(before)s → %(after)s", field=row["label"], before=row["before"],
+                       after=row["after"]))
     return "\n".join(lines)
 
 
