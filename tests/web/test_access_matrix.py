@@ -50,6 +50,13 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /admin/outbox": ("organiser", "organiser"),
     "GET /admin/users": ("organiser", "organiser"),
     "POST /admin/users/{user_id}/roles": ("organiser", "organiser"),
+    # open data: public, the same for everyone
+    "GET /api/v1/challenges": ("*", "*"),
+    "GET /api/v1/challenges.csv": ("*", "*"),
+    "GET /api/v1/challenges/{challenge_id}": ("*", "*"),
+    "GET /api/v1/notices": ("*", "*"),
+    "GET /api/v1/notices.csv": ("*", "*"),
+    "GET /api/v1/openapi.json": ("*", "*"),
     "GET /bids/": ("pending bidder manager organiser", "pending bidder manager organiser"),
     "GET /bids/challenge/{challenge_id}": ("organiser", "organiser"),
     "GET /bids/manage": ("organiser", "organiser"),
