@@ -22,6 +22,7 @@ from challenge import db
 from challenge.accounts import passwords
 from challenge.accounts import routes as accounts
 from challenge.admin import routes as admin
+from challenge.api import routes as api
 from challenge.audit import services as audit_services
 from challenge.bids import routes as bids
 from challenge.challenges import routes as challenges
@@ -251,9 +252,9 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Mount("/supply", routes=supply.routes, name="supply"),
         Route("/catalogue", promotion.index, name="catalogue"),
         Mount("/catalogue", routes=promotion.routes, name="promotion"),
-        Mount("/api/v1", routes=promotion_api.routes, name="api"),
         Mount("/admin", routes=admin.routes, name="admin"),
         Mount("/follow", routes=follow.routes, name="follow"),
+        Mount("/api/v1", routes=[*api.routes, *promotion_api.routes], name="api"),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     middleware = [

@@ -24,7 +24,8 @@ from challenge.bids.zipstream import ZipEntry, stream_zip
 from challenge.catalog import regions
 from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, RESULT_CHALLENGE_STATES, AssessmentTarget, Challenge
 from challenge.errors import DomainError
-from challenge.files import documents
+from challenge.files import documents, kept
+from challenge.files.kept import KeptFileGone
 from challenge.files.models import Blob
 from challenge.files.services import content_disposition, download_response
 from challenge.files.uploads import receive_upload
@@ -119,6 +120,8 @@ async def _form_context(*, user, challenge: Challenge, bid: Bid | None, form: Fo
         "categories": list(AttachmentCategory),
         "limits": {c.value: n for c, n in ATTACHMENT_LIMITS.items()},
         "attachments": by_category,
+        "kept_files": [],
+        "category_labels": {f"file-{c.value}": c.label for c in AttachmentCategory},
         "totals": totals,
         "allowed_types": [OrgType(t).label for t in challenge.allowed_org_types or [] if t in OrgType._value2member_map_],
         "allowed_regions": [regions.name(r) for r in challenge.allowed_regions or []],
@@ -182,7 +185,10 @@ async def edit_bid(request: Request):
 
 
 async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | None):
-    """Parse the posted bid form (streaming its files), then save, submit, or add a row."""
+    """Parse the posted bid form (streaming its files), then save, submit, or add a row.
+
+    Files of a post that is refused are kept (challenge.files.kept): listed on the re-rendered
+    form and attached when the corrected form is posted, never uploaded or attached twice."""
     settings = _settings(request)
     storage = request.app.state.storage
     parsed = await receive_upload(request, storage, max_bytes=settings.max_upload_bytes,
@@ -194,18 +200,26 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
     action = form.get("intent", "save")
     action = action if action in forms.ACTIONS else "save"
     blanks = forms.blank_rows(form.data)
-    uploads = _uploads(parsed.files)
+    brought = await kept.kept_uploads(form.getlist(kept.FIELD), user_id=user.id, secret=settings.secret_key)
+    fresh = await kept.fresh_only(brought, parsed.files)
+    uploads = _uploads([upload for _token, upload in brought] + fresh)
 
-    async def again(status: int, notices: list[str]):
+    async def again(status: int, notices: list[str], *, keep: bool = True, refused_by_service: bool = False):
         # `bid` as it is now: a refused submission of a new bid has created the bid (its draft kept).
-        return render(request, "bids/edit.html", await _form_context(
+        kept_files = (kept.as_kept(brought) + await kept.keep(
+            storage, fresh, user_id=user.id, secret=settings.secret_key,
+            stored_only=refused_by_service)) if keep else []
+        if len(kept_files) < len(brought) + len(fresh) and keep:
+            notices = [*notices, _("本次选择的文件未保存，请修改后重新选择。")]
+        if kept_files:
+            notices = [*notices, _("您选择的文件已上传并保留在下方“已保留的文件”中，改正后提交即可，无须重新选择。")]
+        return render(request, "bids/edit.html", {**await _form_context(
             request=request, user=user, challenge=challenge, bid=bid, form=form, blanks=blanks,
-            totals=services.budget_totals(content.budget), notices=notices), status_code=status)
+            totals=services.budget_totals(content.budget), notices=notices), "kept_files": kept_files},
+            status_code=status)
 
-    lost_files = [_("本次选择的文件未保存，请修改后重新选择。")] if uploads else []
     if not form.is_valid:
-        await parsed.discard()
-        return await again(400, lost_files)
+        return await again(400, [])
     try:
         if bid is None:
             bid, _created = await create_once(
@@ -218,19 +232,22 @@ async def _save_posted(request: Request, user, challenge: Challenge, bid: Bid | 
             await services.save_draft(bid=bid, actor=user, content=content, uploads=uploads, storage=storage)
     except services.SubmissionIncomplete as refusal:
         form.add_errors(refusal.errors)
-        notices = [_("内容已保存为草稿，但尚未提交：请修改以下问题后再提交。")] if refusal.draft_saved else lost_files
-        return await again(400, notices)
+        if refusal.draft_saved:  # the files are attached to the draft now
+            return await again(400, [_("内容已保存为草稿，但尚未提交：请修改以下问题后再提交。")], keep=False)
+        return await again(400, [], refused_by_service=True)
     except AlreadyCreated:
         await parsed.discard()  # this post's files: the first post's bid is where it goes
         raise
     except services.WindowClosed as refusal:
-        await parsed.discard()
         form.error("window", refusal.message)
-        return await again(409, [_("您填写的内容仍保留在下面的表单中，但未保存、未提交。")] + lost_files)
-    except DomainError as error:
+        return await again(409, [_("您填写的内容仍保留在下面的表单中，但未保存、未提交。")], refused_by_service=True)
+    except KeptFileGone as gone:
         await parsed.discard()
+        form.error("form", gone.message)
+        return await again(409, [], keep=False)
+    except DomainError as error:
         form.add_errors(error.errors or {"form": error.message})
-        return await again(400 if error.errors else 409, lost_files)
+        return await again(400 if error.errors else 409, [], refused_by_service=True)
     if action == "submit":
         flash(request, _("申报已提交：第 %(v)s 版，回执已生成。截止前仍可修改后重新提交或撤回。", v=version.version))
         return redirect(f"/bids/{bid.id}/receipt/{version.version}")

@@ -90,7 +90,11 @@ async def challenge_list(request: Request):
 
 
 async def challenge_detail(request: Request):
-    challenge = await _challenge_or_404(request)
+    return await _detail_page(request, await _challenge_or_404(request))
+
+
+async def _detail_page(request: Request, challenge: Challenge, *, question_form: Form | None = None,
+                       status_code: int = 200):
     user = current_user(request)
     now = now_utc()
     await challenge.fetch_related("domain", "issuers", "needs", "targets", "criteria", "amendments")
@@ -119,16 +123,20 @@ async def challenge_detail(request: Request):
         "transitions": [s for s in CHALLENGE_TRANSITIONS[challenge.status]
                         if s in PAGE_TRANSITIONS and s != ChallengeStatus.PUBLISHED
                         and (s != ChallengeStatus.CLOSED or challenge.window_passed(now))] if organiser else [],
-        "question_form": Form(), "follow_form": Form(), "region_name": regions.name,
+        "question_form": question_form or Form(), "follow_form": Form(), "region_name": regions.name,
         "documents": await documents.documents_of(challenge), "kind_labels": dict(DocumentKind.choices()),
         "org_type_labels": {t.value: t.label for t in OrgType},
-    })
+    }, status_code=status_code)
 
 
 async def ask_question(request: Request):
     user = require_user(request)
     challenge = await _challenge_or_404(request)
     form = Form(await read_form(request))
+    typed = len(form.get("body").strip())
+    if typed > services.QUESTION_MAX:
+        form.error("body", _("问题不能超过 %(max)s 字，现为 %(n)s 字：请精简后再提交（您填写的内容仍在下面）。",
+                             max=services.QUESTION_MAX, n=typed))
     body = form.text("body", required=True, max_length=services.QUESTION_MAX)
     if form.is_valid:
         try:
@@ -136,13 +144,12 @@ async def ask_question(request: Request):
                 form, user=user, create=lambda: services.ask_question(challenge=challenge, user=user, body=body),
                 location=lambda asked: f"/challenges/{challenge.id}#question-{asked.id}")
         except DomainError as error:
-            flash(request, error.message, "error")
+            form.add_errors(error.errors or {"body": error.message})
         else:
             flash(request, _("问题已提交。管理员答复后将公开显示答复，提问人不会公开。"))
             return redirect(f"/challenges/{challenge.id}#question-{question.id}")
-    else:
-        flash(request, _("请填写问题内容"), "error")
-    return redirect(f"/challenges/{challenge.id}#questions")
+    # The page again, with the question as typed (however long) and what is wrong next to it.
+    return await _detail_page(request, challenge, question_form=form, status_code=400)
 
 
 # -- organiser: lists and export ----------------------------------------------------------------

@@ -4,24 +4,28 @@ Both serve the latest published version from its frozen document (the JSON is th
 whose SHA-256 the `X-Content-SHA256` header and /catalogue/versions/{n} carry), so a client can
 check what it got. Mounted at /api/v1 next to the rest of the open-data API."""
 
+import json
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from challenge.api.routes import cached_response
 from challenge.promotion import catalogue, exports
+
+EMPTY = {"version": 0, "published_at": None, "reason": "", "entries": []}
 
 
 async def catalogue_json(request: Request):
     version = await catalogue.latest_version()
     if version is None:
-        return JSONResponse({"version": 0, "entries": []})
-    return Response(version.document.encode("utf-8"), media_type="application/json; charset=utf-8",
-                    headers={"X-Content-SHA256": version.sha256, "X-Catalogue-Version": str(version.number)})
+        return cached_response(request, json.dumps(EMPTY).encode(), "application/json")
+    return cached_response(request, version.document.encode("utf-8"), "application/json; charset=utf-8",
+                           {"X-Content-SHA256": version.sha256, "X-Catalogue-Version": str(version.number)})
 
 
 async def catalogue_csv(request: Request):
     version = await catalogue.latest_version()
-    document = catalogue.content_of(version) if version else {"version": 0, "entries": []}
+    document = catalogue.content_of(version) if version else EMPTY
     return exports.csv(document)
 
 

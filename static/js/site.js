@@ -17,6 +17,17 @@ document.addEventListener("DOMContentLoaded", () => {
     if (window.matchMedia(`(max-width: ${details.dataset.foldBelow}px)`).matches) details.open = false;
   });
 
+  // Text areas with a limit count what is typed (the hint under them is the aria-live region).
+  document.querySelectorAll("textarea[maxlength]").forEach((area) => {
+    const counter = document.querySelector(`[data-count-for="${area.id}"]`);
+    if (!counter) return;
+    const update = () => {
+      counter.textContent = counter.dataset.template.replace("{n}", area.value.length).replace("{max}", area.maxLength);
+    };
+    area.addEventListener("input", update);
+    update();
+  });
+
   // Confirm destructive actions.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

@@ -109,7 +109,7 @@ async def test_bad_input_is_kept_and_nothing_saved(client):
     assert "请修改以下问题" in text and "统一社会信用代码无效" in text and "日期格式" in text
     assert "不能小于 0" in text and "请输入数字" in text and "有效的电子邮箱" in text
     assert 'value="新标题"' in text and f'value="{bad_code}"' in text and 'value="2027-13-01"' in text
-    assert "本次选择的文件未保存" in text
+    assert "已保留的文件" in text and "申报书.pdf" in text  # the chosen file is kept, not lost
     bid = await Bid.get(id=bid.id)
     assert bid.title == "原标题" and await BidPartner.filter(bid_id=bid.id).count() == 0
     assert await Attachment.filter(owner_type="bid", owner_id=bid.id).count() == 0

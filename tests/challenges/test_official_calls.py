@@ -1,6 +1,7 @@
 """Challenge pages as official calls are published: the public number, the consultation contact,
 the organiser's documents, and the list's table view."""
 
+import asyncio
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -40,6 +41,18 @@ async def test_publishing_numbers_each_challenge_once_by_year(db):
         pass
     assert (await Challenge.get(id=broken.id)).public_number is None
     assert (await ChallengeNumberCounter.get(year=year)).last_number == 2
+
+
+async def test_challenges_published_at_once_get_different_numbers(db):
+    """Run on PostgreSQL too (CHALLENGE_TEST_DATABASE_URL): the first publish of a year creates the
+    counter row while the others wait on its unique index, then raise it one by one."""
+    organiser = await make_organiser()
+    drafts = [await make_draft(actor=organiser, title=f"并发发布的榜单 {i}") for i in range(4)]
+    published = await asyncio.gather(*(services.set_challenge_status(challenge=d, status="published", actor=organiser)
+                                       for d in drafts))
+    year = to_beijing(now_utc()).year
+    assert sorted(c.public_number for c in published) == [f"LC-{year}-{n:04d}" for n in range(1, 5)]
+    assert (await ChallengeNumberCounter.get(year=year)).last_number == 4
 
 
 async def test_the_number_is_on_the_page_the_card_and_the_table(client):

@@ -62,8 +62,7 @@ async def test_asking_requires_sign_in_and_an_open_window(client):
     assert (await client.submit("/challenges/999999/questions", {"body": "不存在的榜单？"})).status_code == 404
     await Challenge.filter(id=challenge.id).update(closes_at=now_utc() - timedelta(minutes=1))
     response = await client.submit(f"/challenges/{challenge.id}/questions", {"body": "截止后还能提问吗？"})
-    assert response.status_code == 303
-    assert "只能在揭榜期间" in (await client.get(response.headers["location"])).text
+    assert response.status_code == 400 and "只能在揭榜期间" in response.text
     response = await client.submit(f"/challenges/{challenge.id}/questions", {"body": ""})
     assert await Question.all().count() == 0
 
@@ -109,3 +108,16 @@ async def test_service_rules():
     assert question.answer == "可以，问题与答复均公开。"
     visible = services.visible_questions([question], None)
     assert visible == [question]
+
+
+async def test_a_question_over_the_limit_keeps_its_text_with_a_clear_error(client):
+    challenge = await make_published()
+    await client.login((await make_user(Role.BIDDER)).email)
+    page = await client.get(f"/challenges/{challenge.id}")
+    assert 'maxlength="2000"' in page.text and 'data-count-for="field-body"' in page.text
+    long = "请问" + "测" * 2100
+    response = await client.submit(f"/challenges/{challenge.id}/questions", {"body": long})
+    assert response.status_code == 400
+    assert "问题不能超过 2000 字，现为 2102 字" in response.text
+    assert f">{long}</textarea>" in response.text  # what was typed is still there
+    assert await Question.all().count() == 0

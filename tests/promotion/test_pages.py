@@ -6,6 +6,7 @@ import io
 import json
 from datetime import timedelta
 
+from jsonschema import Draft202012Validator
 from openpyxl import load_workbook
 
 from challenge.promotion import catalogue, rounds
@@ -109,6 +110,9 @@ async def test_the_public_finds_an_entry_by_a_chinese_word_and_downloads_the_cat
     version = await CatalogueVersion.get(number=1)
     assert api.content == version.document.encode() and api.headers["x-content-sha256"] == version.sha256
     assert len(json.loads(api.content)["entries"]) == 2
+    spec = (await client.get("/api/v1/openapi.json")).json()  # the frozen document is what the API promises
+    Draft202012Validator({"$ref": "#/components/schemas/Catalogue", "components": spec["components"]}).validate(
+        json.loads(api.content))
     csv = await client.get("/api/v1/catalogue.csv")
     assert "工业余热梯级利用技术" in csv.text
 

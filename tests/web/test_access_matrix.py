@@ -53,6 +53,13 @@ MATRIX: dict[str, tuple[str, str]] = {
     "POST /admin/users/{user_id}/roles": ("organiser", "organiser"),
     "GET /api/v1/catalogue": ("*", "*"),
     "GET /api/v1/catalogue.csv": ("*", "*"),
+    # open data: public, the same for everyone
+    "GET /api/v1/challenges": ("*", "*"),
+    "GET /api/v1/challenges.csv": ("*", "*"),
+    "GET /api/v1/challenges/{challenge_id}": ("*", "*"),
+    "GET /api/v1/notices": ("*", "*"),
+    "GET /api/v1/notices.csv": ("*", "*"),
+    "GET /api/v1/openapi.json": ("*", "*"),
     "GET /bids/": ("pending bidder manager organiser", "pending bidder manager organiser"),
     "GET /bids/challenge/{challenge_id}": ("organiser", "organiser"),
     "POST /bids/challenge/{challenge_id}/formal-check": ("organiser", "organiser"),
