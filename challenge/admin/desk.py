@@ -46,7 +46,7 @@ async def work_queue(now: datetime, day: date) -> list[QueueItem]:
         ("organisations", _("待审核的单位"), Organisation.filter(status=OrgStatus.PENDING),
          "/admin/organisations?status=pending", False),
         ("memberships", _("待审核的成员申请"), Membership.filter(status=MembershipStatus.PENDING),
-         "/admin/organisations", False),
+         "/admin/organisations#memberships", False),
         ("formal_checks", _("待形式审查的申报"), Bid.filter(status=BidStatus.SUBMITTED), "/bids/manage", False),
         ("reviews_due", _("待专家提交的评审"), Assignment.filter(status__in=PENDING_REVIEW_STATES), "/review/manage",
          False),

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 
 from challenge.accounts import members
 from challenge.accounts import services as accounts
-from challenge.accounts.models import Organisation, OrgStatus, Role, User
+from challenge.accounts.models import Membership, MembershipStatus, Organisation, OrgStatus, Role, User
 from challenge.admin import auditlog, charts, desk
 from challenge.audit import labels as audit_labels
 from challenge.catalog import regions
@@ -30,6 +30,9 @@ from challenge.web.templating import render
 from challenge.web.timefmt import now_utc, to_beijing
 
 
+MEMBERSHIP_ROWS = 50
+
+
 async def organisations(request: Request):
     require_organiser(request)
     status = request.query_params.get("status", OrgStatus.PENDING.value)
@@ -39,8 +42,12 @@ async def organisations(request: Request):
     if q := request.query_params.get("q", "").strip():
         query = query.filter(Q(name__icontains=q) | Q(credit_code__icontains=q))
     page = await paginate(query.order_by("-created_at"), page_number(request.query_params.get("page")))
+    # Requests to join an organisation, oldest first: each is decided on its organisation's page.
+    pending = Membership.filter(status=MembershipStatus.PENDING)
+    requests = await pending.order_by("created_at").limit(MEMBERSHIP_ROWS).prefetch_related("user", "organisation")
     return render(request, "admin/organisations.html", {
         "page": page, "status": status, "q": q, "statuses": list(OrgStatus), "region_name": regions.name,
+        "requests": requests, "requests_total": await pending.count(),
     })
 
 

@@ -133,3 +133,20 @@ def test_chart_labels_are_escaped():
     svg = charts.bars(title="<script>", labels=['a"<b>'], values=[3])
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
     assert 'role="img"' in svg and "<title" in svg
+
+
+async def test_the_membership_queue_leads_to_the_pending_requests(client):
+    organiser = await make_organiser()
+    await seed()
+    decided = await make_user(organisation=None, name="已处理申请人")
+    await Membership.create(user=decided, organisation=await make_org(name="另一单位"),
+                            status=MembershipStatus.REJECTED)
+    await client.login(organiser.email)
+    desk = (await client.get("/admin/")).text
+    assert 'href="/admin/organisations#memberships"' in desk
+    page = await client.get("/admin/organisations")
+    assert page.status_code == 200
+    section = page.text.split('id="memberships"')[1].split("</section>")[0]
+    [pending] = await Membership.filter(status=MembershipStatus.PENDING).prefetch_related("user", "organisation")
+    assert pending.user.email in section and f'href="/admin/organisations/{pending.organisation_id}"' in section
+    assert decided.email not in section  # only requests still waiting
