@@ -37,7 +37,7 @@ from upload_memory import CSRF_RE, big_pdf  # noqa: E402
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 MIB = 1024 * 1024
 UPLOAD_MB = 5
-UPLOADS = 12
+UPLOADS = 8
 BOUNDARY = "----challenge-bench-run-7f3a"
 
 
