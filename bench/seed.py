@@ -193,6 +193,13 @@ async def seed(*, bids: int, attachment_mb: int) -> dict:
         await bulk(Assignment, assignment_rows, batch=5000)
         await bulk(Score, score_rows, batch=5000)
 
+        if postgres:
+            # Rows were written with their ids: move each sequence past them before rows without.
+            for table in ("organisation", "challenge", "bid", "rubric_criterion", "review_panel",
+                          "review_assignment"):
+                await connection.execute_script(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+
         # One proposal per panel bid: a sparse file of the attachment size, never read by the pages.
         blob_rows, attachment_rows = [], []
         size = attachment_mb * 1024 * 1024
@@ -220,16 +227,7 @@ async def seed(*, bids: int, attachment_mb: int) -> dict:
         await bulk(Bid, draft_rows)
         draft_ids = [b.id for b in await Bid.filter(title="基准上传草稿").order_by("id")]
 
-        if postgres:
-            # Rows were written with their ids: move each sequence past them.
-            for table in ("organisation", "challenge", "bid", "rubric_criterion", "review_panel",
-                          "review_assignment"):
-                await connection.execute_script(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-            await connection.execute_script("ANALYZE")
-        else:
-            await connection.execute_script("ANALYZE")
-
+        await connection.execute_script("ANALYZE")
         facts = {
             "bids": bids, "challenges": challenges_n, "needs": bids, "scores": len(score_rows),
             "panel_id": first_panel, "panel_challenge_id": first, "public_challenge_id": first + 1,
