@@ -83,13 +83,14 @@ CHAIRED_SHOWN = 50
 async def tasks(request: Request):
     user = require_role(request, Role.EXPERT)
     live = list(LIVE_ASSIGNMENT_STATES)
-    page = await paginate(Assignment.filter(expert=user, status__in=live).select_related(
-        "panel", "panel__challenge", "panel__stage").order_by("-panel_id", "id"),
-        page_number(request.query_params.get("page")), per_page=TASKS_PER_PAGE)
+    page = await paginate(Assignment.filter(expert=user, status__in=live).order_by("-panel_id", "id"),
+                          page_number(request.query_params.get("page")), per_page=TASKS_PER_PAGE)
     items = page.items
     panel_ids = list({a.panel_id for a in items})
-    codes, progress = {}, {}
+    codes, progress, panels = {}, {}, {}
     if items:
+        # The few panels of the page once each, not joined onto each of its 50 rows.
+        panels = {p.id: p for p in await Panel.filter(id__in=panel_ids).select_related("challenge", "stage")}
         codes = {(pb.panel_id, pb.bid_id): pb.code for pb in await PanelBid.filter(
             panel_id__in=panel_ids, bid_id__in=list({a.bid_id for a in items}))}
         # Each panel's progress over all of the expert's assignments, not only those on this page.
@@ -100,7 +101,8 @@ async def tasks(request: Request):
             counts["done"] += n if status == AssignmentStatus.SUBMITTED else 0
     groups: dict[int, dict] = {}
     for item in items:
-        group = groups.setdefault(item.panel_id, {"panel": item.panel, "items": [], **progress[item.panel_id]})
+        group = groups.setdefault(item.panel_id, {"panel": panels[item.panel_id], "items": [],
+                                                  **progress[item.panel_id]})
         group["items"].append({"assignment": item, "code": codes.get((item.panel_id, item.bid_id), "?")})
     leading = PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert=user)
     chaired = [member.panel for member in await leading.select_related("panel").order_by("-panel_id").limit(
