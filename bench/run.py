@@ -144,11 +144,13 @@ def run_wrk(wrk: str, url: str, cookie: str | None, seconds: int, connections: i
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-    if "Requests/sec" not in out or "50%" not in out:
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    latency = re.search(r"Latency Distribution\s+50%\s+(\S+).*?99%\s+(\S+)", out, re.S)
+    if rps_match is None:
         raise SystemExit(f"wrk on {url} gave no figures:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    rps = float(rps_match.group(1))
+    # No request finished within the run: no latency figures (shown as "—").
+    p50, p99 = (_ms(latency.group(1)), _ms(latency.group(2))) if latency else (float("nan"), float("nan"))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "errors": int(errors.group(1)) if errors else 0}
 
