@@ -297,9 +297,9 @@ def table_rows(database: str, workers: int, bids: int, rows: list[dict]) -> list
     lines = []
     for row in rows:
         note = f" ({row['errors']} non-2xx/3xx)" if row.get("errors") else ""
+        p50, p99 = ("—" if row[k] != row[k] else f"{row[k]:.1f}" for k in ("p50", "p99"))  # NaN: none finished
         lines.append(f"| {database} | {workers} | {bids:,} | {row['page']}{note} | {row['rps']:,.1f} | "
-                     f"{row['p50']:.1f} | {row['p99']:.1f} | {row['alone']:.1f} | {row['peak']:.0f} | "
-                     f"{row['ratio']:.2f} |")
+                     f"{p50} | {p99} | {row['alone']:.1f} | {row['peak']:.0f} | {row['ratio']:.2f} |")
     return lines
 
 

@@ -87,18 +87,21 @@ async def seed(*, bids: int, attachment_mb: int) -> dict:
         domain = await Domain.create(name="基准领域", name_en="Benchmark domain")
         office = await Organisation.create(name="基准项目管理办公室", org_type=OrgType.GOVERNMENT, region_code="110000",
                                            status=OrgStatus.APPROVED)
+        # The bidder's own university bids on nothing seeded: its drafts take the upload measurement.
+        uploader = await Organisation.create(name="基准上传大学", org_type=OrgType.UNIVERSITY, region_code="110000",
+                                             status=OrgStatus.APPROVED)
         await bulk(Organisation, [
-            Organisation(id=office.id + n, name=f"基准大学{n:04d}", org_type=OrgType.UNIVERSITY,
+            Organisation(id=uploader.id + n, name=f"基准大学{n:04d}", org_type=OrgType.UNIVERSITY,
                          region_code="110000", status=OrgStatus.APPROVED)
             for n in range(1, ORGS + 1)])
-        org_ids = [office.id + n for n in range(1, ORGS + 1)]
+        org_ids = [uploader.id + n for n in range(1, ORGS + 1)]
         digest = passwords.hash_password(PASSWORD)
         organiser = await User.create(email="organiser@bench.cn", name="基准管理员", organisation=office,
                                       is_organiser=True, password_hash=digest)
         experts = [await User.create(email=f"expert{n}@bench.cn", name=f"基准专家{n}", is_expert=True,
                                      password_hash=digest) for n in range(1, EXPERTS + 1)]
         await bulk(ExpertProfile, [ExpertProfile(user=e, organisation_name="基准研究院") for e in experts])
-        bidder = await User.create(email="bidder@bench.cn", name="基准申报人", organisation_id=org_ids[0],
+        bidder = await User.create(email="bidder@bench.cn", name="基准申报人", organisation=uploader,
                                    is_bidder=True, password_hash=digest)
 
         campaign = await Campaign.create(title="基准需求征集", opens_at=now - timedelta(days=60),
@@ -139,7 +142,7 @@ async def seed(*, bids: int, attachment_mb: int) -> dict:
                 slot = challenge_ids[1 + k % (challenges_n - 1)]
                 challenge_id, org_id, status = slot, org_ids[(k // (challenges_n - 1)) % ORGS], BidStatus.SUBMITTED
             rows.append(Bid(id=first_bid + n, challenge_id=challenge_id, lead_org_id=org_id,
-                            created_by=bidder if org_id == org_ids[0] else None, title=f"基准申报 {n}",
+                            title=f"基准申报 {n}",
                             approach="技术路线。" * 10, status=status, current_version=1, submitted_at=now,
                             commitment_accepted=True))
             bid_challenge.append(challenge_id)
@@ -221,9 +224,8 @@ async def seed(*, bids: int, attachment_mb: int) -> dict:
         await bulk(Attachment, attachment_rows)
 
         # The bidder's open drafts, one per challenge, for the upload measurement.
-        taken = {bid_challenge[i] for i in range(bids) if rows[i].lead_org_id == org_ids[0]}
-        draft_rows = [Bid(challenge_id=first + n, lead_org_id=org_ids[0], created_by=bidder, title="基准上传草稿")
-                      for n in range(1, min(challenges_n, 41)) if first + n not in taken]
+        draft_rows = [Bid(challenge_id=first + n, lead_org=uploader, created_by=bidder, title="基准上传草稿")
+                      for n in range(1, min(challenges_n, 41))]
         await bulk(Bid, draft_rows)
         draft_ids = [b.id for b in await Bid.filter(title="基准上传草稿").order_by("id")]
 
