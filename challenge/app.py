@@ -49,6 +49,7 @@ from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import BodyLimitMiddleware
 from challenge.web.once import AlreadyCreated
+from challenge.web.pagecache import BumpDataVersion
 from challenge.web.security import (
     CSRFMiddleware,
     MethodNotAllowedMiddleware,
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Middleware(BodyLimitMiddleware, reject=body_too_large),
         Middleware(CSRFMiddleware, reject=csrf_rejected, exempt=follow.CSRF_EXEMPT),
         Middleware(DeliverMailAfterResponse, settings=settings),
+        Middleware(BumpDataVersion),
     ]
     app = Starlette(
         debug=False,

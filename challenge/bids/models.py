@@ -92,6 +92,8 @@ class Bid(Model):
         table = "bid"
         ordering = ["-id"]
         unique_together = [("challenge", "lead_org")]
+        # The organiser's list of a challenge's bids by status, and its counts per status.
+        indexes = [("challenge_id", "status")]
 
     def __str__(self) -> str:
         return self.title or self.number

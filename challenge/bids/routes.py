@@ -469,6 +469,10 @@ async def _managed_challenge(request: Request):
     return user, challenge
 
 
+# A challenge can have a thousand bids: the organiser pages through them.
+MANAGE_PER_PAGE = 50
+
+
 async def manage(request: Request):
     _user, challenge = await _managed_challenge(request)
     if challenge is None:
@@ -482,7 +486,8 @@ async def manage(request: Request):
 
 async def _manage_page(request: Request, challenge: Challenge, form: Form | None = None, status_code: int = 200):
     filters = forms.parse_filters(request.query_params)
-    page = await paginate(services.managed_bids(challenge, filters), page_number(request.query_params.get("page")))
+    page = await paginate(services.managed_bids(challenge, filters), page_number(request.query_params.get("page")),
+                          per_page=MANAGE_PER_PAGE)
     query = urlencode({k: v for k, v in (("challenge_id", challenge.id), ("status", filters.status),
                                          ("q", filters.q)) if v})
     return render(request, "bids/manage.html", {

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from challenge import bulk
@@ -823,8 +824,9 @@ def managed_bids(challenge: Challenge, filters: BidFilters):
 
 
 async def status_counts(challenge: Challenge) -> dict[str, int]:
-    rows = await Bid.filter(challenge_id=challenge.id).values_list("status", flat=True)
-    return dict(Counter(str(getattr(s, "value", s)) for s in rows))
+    rows = await Bid.filter(challenge_id=challenge.id).group_by("status").annotate(n=Count("id")).values_list(
+        "status", "n")
+    return {str(getattr(status, "value", status)): n for status, n in rows}
 
 
 async def latest_versions(bids: list[Bid]) -> dict[int, BidVersion]:

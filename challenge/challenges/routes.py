@@ -35,6 +35,7 @@ from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
 from challenge.web.once import AlreadyCreated, create_once
+from challenge.web.pagecache import public_page
 from challenge.web.pagination import page_number, paginate, sort_helpers
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
@@ -426,11 +427,11 @@ async def document_delete(request: Request):
 
 
 routes = [
-    Route("/", challenge_list, name="list"),
+    Route("/", public_page(challenge_list), name="list"),
     Route("/manage", manage, name="manage"),
     Route("/manage/export", export, name="export"),
     Route("/new", new_challenge, methods=["GET", "POST"], name="new"),
-    Route("/{challenge_id:int}", challenge_detail, name="detail"),
+    Route("/{challenge_id:int}", public_page(challenge_detail), name="detail"),
     Route("/{challenge_id:int}/edit", edit_challenge, methods=["GET", "POST"], name="edit"),
     Route("/{challenge_id:int}/status", change_status, methods=["POST"], name="status"),
     Route("/{challenge_id:int}/amend", amend, methods=["GET", "POST"], name="amend"),

@@ -1,4 +1,4 @@
-"""Send queued mail once a state-changing request has been answered.
+"""Send queued mail once a request that queued some has been answered.
 
 The outbox rows were committed with the event; delivering them after the response keeps the
 request fast. Anything this misses (a crash, an SMTP outage) is retried by the periodic
@@ -10,7 +10,7 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from challenge.mail.models import MailStatus, OutboxMessage
-from challenge.mail.services import deliver_pending
+from challenge.mail.services import deliver_pending, watch_queued
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -23,8 +23,14 @@ class DeliverMailAfterResponse:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Only a request that queued mail looks at the outbox: a query after every request
+        # would cost every page (the periodic loop and `send-mail` take what is left).
+        queued = watch_queued()
         await self.app(scope, receive, send)
-        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+        if not queued[0]:
             return
         try:
             # Batch after batch while there is a backlog (the one just queued is the newest).

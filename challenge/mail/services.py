@@ -8,6 +8,7 @@ send-mail`), so a rolled-back event sends nothing and a crash before delivery lo
 import logging
 import unicodedata
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -38,10 +39,25 @@ def header_value(value: str) -> str:
     return " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
 
 
+# Set by the delivery middleware for the request it serves: whether that request queued mail.
+_queued_in_request: ContextVar[list[bool] | None] = ContextVar("queued_in_request", default=None)
+
+
+def watch_queued() -> list[bool]:
+    """Start watching the current request for queued mail; the flag is in the returned list."""
+    flag = [False]
+    _queued_in_request.set(flag)
+    return flag
+
+
 async def queue_mail(*, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> OutboxMessage:
-    return await OutboxMessage.create(to_address=header_value(to), subject=header_value(subject)[:300], body=body,
-                                      headers={name: header_value(value) for name, value in headers.items()}
-                                      if headers else None)
+    message = await OutboxMessage.create(
+        to_address=header_value(to), subject=header_value(subject)[:300], body=body,
+        headers={name: header_value(value) for name, value in headers.items()} if headers else None)
+    # A list, not a value: the request's flag changes even when set from a task with a copied context.
+    if (flag := _queued_in_request.get()) is not None:
+        flag[0] = True
+    return message
 
 
 _public_base_url = "http://127.0.0.1:8000"

@@ -14,6 +14,7 @@ from challenge.challenges.models import Challenge
 from challenge.results import queries as results
 from challenge.results import routes as result_routes
 from challenge.web.i18n import _
+from challenge.web.pagecache import public_page
 from challenge.web.templating import render
 from challenge.web.timefmt import now_utc
 
@@ -100,9 +101,9 @@ async def challenge_feed(request: Request):
 
 
 routes = [
-    Route("/", home, name="home"),
+    Route("/", public_page(home), name="home"),
     # /challenges itself (the mount answers /challenges/...): the public list, without a redirect.
-    Route("/challenges", challenge_routes.challenge_list, name="challenge_list"),
+    Route("/challenges", public_page(challenge_routes.challenge_list), name="challenge_list"),
     # /results itself (the mount answers /results/...): notices and announcements.
     Route("/results", result_routes.results_index, name="results_index"),
     Route("/feed.atom", feed, name="feed"),

@@ -219,6 +219,8 @@ class Assignment(Model):
         table = "review_assignment"
         ordering = ["id"]
         unique_together = [("panel", "bid", "expert")]
+        # An expert's task list, a page at a time in panel order.
+        indexes = [("expert_id", "panel_id")]
 
 
 class Score(Model):

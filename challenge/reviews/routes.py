@@ -1,5 +1,6 @@
 """Expert review pages: experts at /review, organisers at /review/manage."""
 
+from markupsafe import Markup
 from starlette.datastructures import ImmutableMultiDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -51,10 +52,12 @@ from challenge.web.auth import end_session, require_organiser, require_role
 from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
 from challenge.web.http import redirect
+from challenge.web.i18n import get_locale
 from challenge.web.i18n import gettext as _
 from challenge.web.once import create_once
 from challenge.web.pagination import page_number, paginate
-from challenge.web.templating import render
+from challenge.web.pagecache import remembered
+from challenge.web.templating import render, templates
 from challenge.web.timefmt import now_utc
 
 # Challenges an organiser can form panels for.
@@ -71,24 +74,42 @@ def _int(request: Request, name: str) -> int:
 
 # == experts ===================================================================================
 
+# An expert on many panels can have thousands of assignments: a page of them at a time, and a
+# bounded list of the panels he leads.
+TASKS_PER_PAGE = 50
+CHAIRED_SHOWN = 50
+
+
 async def tasks(request: Request):
     user = require_role(request, Role.EXPERT)
-    items = await Assignment.filter(expert=user, status__in=list(LIVE_ASSIGNMENT_STATES)).select_related(
-        "panel", "panel__challenge", "panel__stage").order_by("-panel_id", "id")
-    codes = {}
+    live = list(LIVE_ASSIGNMENT_STATES)
+    page = await paginate(Assignment.filter(expert=user, status__in=live).order_by("-panel_id", "id"),
+                          page_number(request.query_params.get("page")), per_page=TASKS_PER_PAGE)
+    items = page.items
+    panel_ids = list({a.panel_id for a in items})
+    codes, progress, panels = {}, {}, {}
     if items:
+        # The few panels of the page once each, not joined onto each of its 50 rows.
+        panels = {p.id: p for p in await Panel.filter(id__in=panel_ids).select_related("challenge", "stage")}
         codes = {(pb.panel_id, pb.bid_id): pb.code for pb in await PanelBid.filter(
-            panel_id__in=list({a.panel_id for a in items}))}
-    chair_panels = set(await PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert=user).values_list(
-        "panel_id", flat=True))
+            panel_id__in=panel_ids, bid_id__in=list({a.bid_id for a in items}))}
+        # Each panel's progress over all of the expert's assignments, not only those on this page.
+        for panel_id, status, n in await Assignment.filter(expert=user, status__in=live, panel_id__in=panel_ids).group_by(
+                "panel_id", "status").annotate(n=Count("id")).values_list("panel_id", "status", "n"):
+            counts = progress.setdefault(panel_id, {"n": 0, "done": 0})
+            counts["n"] += n
+            counts["done"] += n if status == AssignmentStatus.SUBMITTED else 0
     groups: dict[int, dict] = {}
     for item in items:
-        group = groups.setdefault(item.panel_id, {"panel": item.panel, "items": [], "done": 0})
+        group = groups.setdefault(item.panel_id, {"panel": panels[item.panel_id], "items": [],
+                                                  **progress[item.panel_id]})
         group["items"].append({"assignment": item, "code": codes.get((item.panel_id, item.bid_id), "?")})
-        group["done"] += item.status == AssignmentStatus.SUBMITTED
-    chaired = await Panel.filter(id__in=list(chair_panels)).select_related("challenge").order_by("-id")
+    leading = PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert=user)
+    chaired = [member.panel for member in await leading.select_related("panel").order_by("-panel_id").limit(
+        CHAIRED_SHOWN)]
     return render(request, "reviews/tasks.html", {
-        "groups": list(groups.values()), "chaired": chaired, "now": now_utc(),
+        "groups": list(groups.values()), "page": page, "chaired": chaired, "chaired_total": await leading.count(),
+        "now": now_utc(),
     })
 
 
@@ -314,10 +335,34 @@ async def _chair_panel(request: Request, user) -> tuple[Panel, chairing.Chairing
     panel = await Panel.get_or_none(id=_int(request, "panel_id")).select_related("challenge", "stage")
     if panel is None:
         raise HTTPException(404)
-    roles = await chairing.chairing_of(panel)
+    roles = await _chairing(request, panel)
     if not roles.leads(user):
         raise HTTPException(404)
     return panel, roles
+
+
+async def _chairing(request: Request, panel: Panel) -> chairing.Chairing:
+    """Who chairs and who is conflicted with which bid: recomputed only when the data changes."""
+    return await remembered(request, ("chairing", panel.id), lambda: chairing.chairing_of(panel))
+
+
+async def _viewer_ranking(request: Request, panel: Panel, *, show_names: bool,
+                          hidden: frozenset[int] = frozenset(), rules_open: bool = False) -> dict:
+    """The ranking context, computed once per data version for each way it is shown: the key
+    holds what the viewer may see (names, and the bids hidden from him by his conflicts)."""
+    key = ("ranking", panel.id, show_names, tuple(sorted(hidden)))
+    cached = await remembered(request, key, lambda: _ranking_context(panel, show_names=show_names, hidden=hidden))
+    context = dict(cached)
+    # The table of 1,000 rows, rendered once per version, language and viewer's view.
+    context["ranking_table"] = await remembered(
+        request, ("ranking_table", *key[1:], get_locale(), rules_open),
+        lambda: _render_table({**context, "rules_open": rules_open}))
+    return context
+
+
+async def _render_table(context: dict) -> Markup:
+    return Markup(templates.env.get_template("reviews/_ranking_table_alone.html").render(
+        {**context, "locale": get_locale()}))
 
 
 async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[int] = frozenset()) -> dict:
@@ -356,9 +401,10 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
     }
 
 
-async def _chair_context(panel: Panel, user, roles: chairing.Chairing, form: Form | None = None) -> dict:
+async def _chair_context(request: Request, panel: Panel, user, roles: chairing.Chairing,
+                        form: Form | None = None) -> dict:
     hidden = roles.hidden_from(user.id)
-    context = await _ranking_context(panel, show_names=not panel.is_blind(panel.challenge), hidden=hidden)
+    context = await _viewer_ranking(request, panel, show_names=not panel.is_blind(panel.challenge), hidden=hidden)
     items = await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES | {
         AssignmentStatus.DECLINED})).exclude(bid_id__in=list(hidden)).select_related("expert").order_by("bid_id", "id")
     totals = await queries.assignment_totals(panel_id=panel.id, criteria=context["criteria"])
@@ -383,7 +429,7 @@ async def _chair_context(panel: Panel, user, roles: chairing.Chairing, form: For
 async def chair_page(request: Request):
     user = require_role(request, Role.EXPERT)
     panel, roles = await _chair_panel(request, user)
-    return render(request, "reviews/chair.html", await _chair_context(panel, user, roles))
+    return render(request, "reviews/chair.html", await _chair_context(request, panel, user, roles))
 
 
 async def reopen(request: Request):
@@ -434,7 +480,7 @@ async def opinion(request: Request):
     form, recommended = await _post_opinion(request, panel, user)
     if form.is_valid:
         return redirect(f"/review/panels/{panel.id}")
-    context = await _chair_context(panel, user, roles, form)
+    context = await _chair_context(request, panel, user, roles, form)
     context["recommended"] = set(recommended)
     return render(request, "reviews/chair.html", context, status_code=400)
 
@@ -708,12 +754,12 @@ async def remind(request: Request):
     return redirect(f"/review/manage/panels/{panel.id}")
 
 
-async def _manage_ranking_context(panel: Panel, user, form: Form | None = None) -> dict:
+async def _manage_ranking_context(request: Request, panel: Panel, user, form: Form | None = None) -> dict:
     """The organiser's ranking, with what he does instead of a conflicted chair: reopening the
     reviews of the bids the chair is conflicted with, and the opinion when neither the chair
     nor the deputy may record it."""
-    roles = await chairing.chairing_of(panel)
-    context = await _ranking_context(panel, show_names=True)
+    roles = await _chairing(request, panel)
+    context = await _viewer_ranking(request, panel, show_names=True, rules_open=True)
     chair_hidden = roles.hidden_from(roles.chair_id)
     covered = await Assignment.filter(panel=panel, status=AssignmentStatus.SUBMITTED,
                                       bid_id__in=list(chair_hidden)).select_related("expert").order_by("bid_id", "id")
@@ -731,7 +777,7 @@ async def _manage_ranking_context(panel: Panel, user, form: Form | None = None) 
 async def ranking_page(request: Request):
     user = require_organiser(request)
     panel = await _managed_panel(request)
-    return render(request, "reviews/ranking.html", await _manage_ranking_context(panel, user))
+    return render(request, "reviews/ranking.html", await _manage_ranking_context(request, panel, user))
 
 
 async def manage_reopen(request: Request):
@@ -754,7 +800,7 @@ async def manage_opinion(request: Request):
     form, recommended = await _post_opinion(request, panel, user)
     if form.is_valid:
         return redirect(f"/review/manage/panels/{panel.id}/ranking")
-    context = await _manage_ranking_context(panel, user, form)
+    context = await _manage_ranking_context(request, panel, user, form)
     context["recommended"] = set(recommended)
     return render(request, "reviews/ranking.html", context, status_code=400)
 

@@ -13,3 +13,13 @@ class FormToken(Model):
 
     class Meta:
         table = "form_token"
+
+
+class DataVersion(Model):
+    """A counter raised by every request that may write data, read with pages cached per version."""
+
+    id = fields.IntField(primary_key=True)
+    n = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "data_version"

@@ -13,6 +13,7 @@ from challenge.settings import TEMPLATES_DIR
 from challenge.web import timefmt
 from challenge.web.flash import pop_flashes
 from challenge.web.i18n import LOCALES, get_locale, gettext, ngettext
+from challenge.web.pagecache import CSRF_PLACEHOLDER
 from challenge.web.pagination import page_url
 from challenge.web.security import csrf_token
 
@@ -47,7 +48,9 @@ def _context(request: Request) -> dict[str, Any]:
         "current_user": getattr(request.state, "user", None),
         "unread": getattr(request.state, "unread", 0),
         "flashes": pop_flashes(request) if has_session else [],
-        "csrf_token": csrf_token(request.session) if has_session else "",
+        # A page cached for every visitor holds a placeholder, replaced per visitor (web.pagecache).
+        "csrf_token": (CSRF_PLACEHOLDER if getattr(request.state, "csrf_placeholder", False)
+                       else csrf_token(request.session) if has_session else ""),
         "locale": get_locale(),
         "locales": LOCALES,
         "settings": settings,

@@ -5,7 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from challenge.reviews.assignment import BidInput, ExpertInput, propose, similarity, tokens
-from challenge.reviews.conflicts import BidFacts, ExpertFacts, OrgRef, PersonRef, conflict_reasons
+from challenge.reviews.conflicts import (
+    BidFacts, ExpertFacts, OrgRef, PersonRef, _reasons_with_ties, _ties, conflict_reasons,
+)
 
 ORG_NAMES = ["清华大学", "浙江大学", "宝武低碳冶金科技有限公司", "华能清洁能源集团有限公司", "中科院过程所", "某某科技"]
 ORG_CODES = ["91110000100001234X", "12330000470003281Y", "", ""]
@@ -103,6 +105,18 @@ def test_conflict_rule_matches_the_oracle(data):
             reasons = conflict_reasons(expert, bid, bids)
             assert bool(reasons) == oracle(expert, bid, bids), (expert, bid, reasons)
             assert all(isinstance(r, str) and r for r in reasons)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world())
+def test_batched_conflicts_give_the_same_reasons_as_the_rule(data):
+    """What pages use for a whole challenge (ties computed once per expert) is the rule itself,
+    reasons and their order included."""
+    experts, bids, _k = data
+    for expert in experts:
+        ties = _ties(expert, bids)
+        for bid in bids:
+            assert _reasons_with_ties(expert, bid, ties) == conflict_reasons(expert, bid, bids)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -205,3 +205,23 @@ async def test_a_conflict_declared_during_the_review_hides_the_bid_from_the_chai
     assert f"申报 {codes[bids[0].id]}" not in page.text and "61.18" not in page.text
     response = await client.submit(f"/review/panels/{panel.id}/reopen/{scored.id}", {"reason": "复核"})
     assert response.status_code == 404
+
+
+async def test_a_ranking_seen_by_the_organiser_first_still_hides_the_bid_from_the_chair(client, make_client):
+    """The ranking is computed once per data version for each view of it: the organiser's full
+    view, once cached, must not be what the conflicted chair gets."""
+    organiser, challenge, panel, chair, deputy, own, other, hidden, codes = await _setup()
+    office = make_client()
+    await office.login(organiser.email)
+    full = (await office.get(f"/review/manage/panels/{panel.id}/ranking")).text
+    assert f"申报 {codes[own.id]}" in full and "61.18" in full
+    await client.login(chair.email)
+    for _ in range(2):
+        page = (await client.get(f"/review/panels/{panel.id}")).text
+        assert f"申报 {codes[other.id]}" in page
+        assert f"申报 {codes[own.id]}" not in page and "61.18" not in page
+    deputy_http = make_client()
+    await deputy_http.login(deputy.email)
+    assert f"申报 {codes[own.id]}" in (await deputy_http.get(f"/review/panels/{panel.id}")).text
+    again = (await office.get(f"/review/manage/panels/{panel.id}/ranking")).text
+    assert f"申报 {codes[own.id]}" in again and "61.18" in again
