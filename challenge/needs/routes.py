@@ -13,6 +13,8 @@ from challenge.catalog.models import Domain
 from challenge.enums import N_
 from challenge.challenges.models import PUBLIC_CHALLENGE_STATES
 from challenge.errors import DomainError, InvalidTransition
+from challenge.files import kept
+from challenge.files.kept import KeptFileGone
 from challenge.files.models import Attachment
 from challenge.files.services import download_response
 from challenge.files.uploads import receive_upload
@@ -297,9 +299,10 @@ async def campaign_status(request: Request):
 
 # -- the need form -------------------------------------------------------------------------------
 async def _render_need_form(request: Request, *, form: Form, campaign: Campaign, need: Need | None,
-                            status_code: int = 200):
+                            status_code: int = 200, kept_files: list | None = None):
     domains = await services.campaign_domains(campaign)
     return render(request, "needs/need_form.html", {
+        "kept_files": kept_files or [],
         "form": form,
         "campaign": campaign,
         "need": need,
@@ -368,12 +371,28 @@ async def _save_need_form(request: Request, user, *, need: Need | None):
     domains = await services.campaign_domains(campaign)
     content = parse_need(form, domain_ids=[d.id for d in domains], for_submit=submitting)
     form.add_errors(parsed.errors)
+    # Files of a refused post are kept (challenge.files.kept): listed on the re-rendered form and
+    # saved with the corrected one, never stored or attached twice.
+    secret = request.app.state.settings.secret_key
+    brought = await kept.kept_uploads(form.getlist(kept.FIELD), user_id=user.id, secret=secret)
+    fresh = await kept.fresh_only(brought, parsed.files)
+
+    async def again(*, keep_fresh: bool = True):
+        if keep_fresh:
+            kept_files = kept.as_kept(brought) + await kept.keep(storage, fresh, user_id=user.id, secret=secret)
+        else:  # refused for its files (too many): this post's new ones are not kept
+            for upload in fresh:
+                await upload.writer.abort()
+            kept_files = kept.as_kept(brought)
+        return await _render_need_form(request, form=form, campaign=campaign, need=need, status_code=400,
+                                       kept_files=kept_files)
+
     if not form.is_valid:
-        await parsed.discard()
-        return await _render_need_form(request, form=form, campaign=campaign, need=need, status_code=400)
+        return await again()
+
     async def save():
         return await services.save_need(actor=user, need=need, campaign=campaign, content=content,
-                                        uploads=parsed.files, storage=storage)
+                                        uploads=[upload for _token, upload in brought] + fresh, storage=storage)
 
     try:
         if need is None:
@@ -383,10 +402,12 @@ async def _save_need_form(request: Request, user, *, need: Need | None):
     except AlreadyCreated:
         await parsed.discard()
         raise
+    except KeptFileGone as error:
+        form.add_errors({kept.FIELD: error.message})
+        return await again()
     except DomainError as error:
-        await parsed.discard()
         form.add_errors(error.errors or {"title": error.message})
-        return await _render_need_form(request, form=form, campaign=campaign, need=need, status_code=400)
+        return await again(keep_fresh=error.field != "attachments")  # refused before anything is stored
     if not submitting:
         flash(request, _("草稿已保存。填写完整后可在征集截止前提交。"))
         return redirect(f"/needs/{need.id}/edit")

@@ -1,5 +1,7 @@
 """Attachment downloads: the owner's organisation and organisers only; everyone else 404."""
 
+import re
+
 import pytest
 
 from challenge.accounts.models import Role
@@ -79,3 +81,32 @@ async def test_forged_ids_are_not_found(client):
     assert (await client.get(f"/needs/{other_need.id}/attachments/424242")).status_code == 404
     assert (await client.get(f"/needs/424242/attachments/{other_attachment.id}")).status_code == 404
     assert (await client.get(f"/needs/{other_need.id}/attachments/{other_attachment.id}")).status_code == 200
+
+
+async def test_files_chosen_before_a_refused_post_are_kept_and_saved_once(client):
+    owner = await make_submitter()
+    await client.login(owner.email)
+    campaign = await make_campaign()
+    data = await need_form(campaign=campaign, action="save")
+    files = {"attachments": ("论证 报告.pdf", CONTENT, "application/pdf")}
+    refused = await client.submit("/needs/new", {**data, "title": ""}, files=files)
+    assert refused.status_code == 400
+    tokens = re.findall(r'name="kept_file" value="([^"]+)"', refused.text)
+    assert len(tokens) == 1 and "论证 报告.pdf" in refused.text
+    assert await Need.filter(created_by=owner).count() == 0 and await Attachment.all().count() == 0
+    # Corrected, with the kept file still ticked and the same file chosen again: one attachment.
+    saved = await client.submit("/needs/new", {**data, "kept_file": tokens[0]}, files=files)
+    assert saved.status_code == 303
+    need = await Need.get(title=data["title"])
+    [attachment] = await Attachment.filter(owner_type="need", owner_id=need.id).prefetch_related("blob")
+    assert attachment.filename == "论证 报告.pdf" and attachment.blob.size == len(CONTENT)
+
+
+async def test_a_forged_kept_file_token_attaches_nothing(client):
+    owner = await make_submitter()
+    await client.login(owner.email)
+    data = await need_form(campaign=await make_campaign(), action="save")
+    saved = await client.submit("/needs/new", {**data, "kept_file": "forged.token"},
+                                files={"attachments": ("新.pdf", CONTENT, "application/pdf")})
+    assert saved.status_code == 303
+    assert await Attachment.all().values_list("filename", flat=True) == ["新.pdf"]
