@@ -59,6 +59,11 @@ async def bump() -> None:
         await DataVersion.filter(id=1).update(n=F("n") + 1)
 
 
+# Answers given before a request could write anything (CSRF or permission refused, unknown object,
+# wrong method, body too large, throttled): nothing changed, so cached pages stay valid.
+REFUSED_UNREAD = frozenset({401, 403, 404, 405, 413, 415, 429})
+
+
 class BumpDataVersion:
     """Raise the data version after a request that may have written, before its response starts."""
 
@@ -71,7 +76,7 @@ class BumpDataVersion:
             return
 
         async def send_after_bump(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and message["status"] not in REFUSED_UNREAD:
                 await bump()
             await send(message)
 
