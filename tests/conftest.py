@@ -8,6 +8,7 @@ test; one backend per pytest process (Tortoise caches SQL per executor class, no
 import asyncio
 import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,16 +94,38 @@ def pg_database():
     asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path | None:
+    """An empty SQLite database with the schema, built once for this test process.
+
+    Each test gets a copy of this file: a fresh database of its own, as before, without paying
+    for some hundred CREATE TABLE/INDEX statements per test (2.4 s against 0.2 s for a copy)."""
+    if PG_URL:
+        return None
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+
+    async def build() -> None:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=_config(connection_config(f"sqlite:///{path}")), _create_db=True)
+            await ctx.generate_schemas(safe=False)
+            await ctx.close_connections()
+
+    asyncio.run(build())
+    # Closed cleanly, the file holds everything (no write-ahead log left beside it).
+    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
+    return path
+
+
 @pytest.fixture
-async def db(tmp_path: Path, pg_database):
+async def db(tmp_path: Path, pg_database, sqlite_template):
     audit_services.configure(key=TEST_AUDIT_KEY)
     if not PG_URL:
         # The app's own SQLite engine (challenge/sqlite_backend.py), as `tortoise_test_context` would
-        # build a database with Tortoise's.
+        # build a database with Tortoise's, on a copy of the session's empty schema.
+        database = tmp_path / "test.sqlite3"
+        shutil.copyfile(sqlite_template, database)
         async with TortoiseContext() as ctx:
-            await ctx.init(config=_config(connection_config(f"sqlite:///{tmp_path / 'test.sqlite3'}")),
-                           _create_db=True)
-            await ctx.generate_schemas(safe=False)
+            await ctx.init(config=_config(connection_config(f"sqlite:///{database}")))
             yield ctx
         return
     name, reset = pg_database

@@ -26,21 +26,38 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(tmp_path: Path):
-    """A server on SQLite with the demo data loaded; yields its base URL."""
-    port = _free_port()
+CLI = [sys.executable, "-m", "challenge.cli"]
+
+
+def _server_env(data: Path, port: int) -> dict[str, str]:
     env = {
         **os.environ,
-        "CHALLENGE_DATA_DIR": str(tmp_path / "data"),
+        "CHALLENGE_DATA_DIR": str(data),
         "CHALLENGE_SECRET_KEY": "e2e-secret-" + "y" * 32,
         "CHALLENGE_BASE_URL": f"http://127.0.0.1:{port}",
         "CHALLENGE_ARGON2_TIME_COST": "1",
         "CHALLENGE_ARGON2_MEMORY_KIB": "1024",
     }
     env.pop("CHALLENGE_DATABASE_URL", None)
-    cli = [sys.executable, "-m", "challenge.cli"]
-    subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """The demo, loaded once for this test process (through the services, as `challenge demo`
+    does); each browser test serves a copy of its data folder (database, uploads, audit key)."""
+    data = tmp_path_factory.mktemp("demo-template") / "data"
+    subprocess.run([*CLI, "demo"], env=_server_env(data, _free_port()), check=True, capture_output=True)
+    return data
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, demo_data: Path):
+    """A server on SQLite with the demo data loaded; yields its base URL."""
+    port = _free_port()
+    shutil.copytree(demo_data, tmp_path / "data")
+    env = _server_env(tmp_path / "data", port)
+    cli = CLI
     log = open(tmp_path / "server.log", "wb")
     server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
