@@ -25,8 +25,9 @@ from enum import Enum
 
 from tortoise.transactions import in_transaction
 
-from challenge.audit.labels import LABELS
+from challenge.audit.labels import LABELS, label
 from challenge.audit.models import AuditEntry
+from challenge.web.i18n import gettext
 from challenge.web.timefmt import now_utc
 
 GENESIS = "0" * 64
@@ -210,3 +211,25 @@ async def history(obj=None, *, object_type: str = "", object_id=None) -> list[Au
     object_type = object_type or type(obj).__name__.lower()
     object_id = str(object_id if object_id is not None else obj.id)
     return await AuditEntry.filter(object_type=object_type, object_id=object_id).order_by("seq")
+
+
+@dataclass
+class HistoryEvent:
+    """An audit entry in words, as an object's page shows its history."""
+
+    at: datetime
+    who: str
+    what: str
+    note: str
+
+
+async def readable_history(obj, *, labels: dict[str, str] | None = None) -> list[HistoryEvent]:
+    """`obj`'s audit entries, oldest first: who (by name), when, what (`labels` first, for wording
+    that fits the object's own page, else the registry's) and the note recorded with it."""
+    from challenge.accounts.models import User  # accounts records audit entries itself
+
+    entries = await history(obj)
+    names = dict(await User.filter(id__in={e.actor_id for e in entries if e.actor_id}).values_list("id", "name"))
+    return [HistoryEvent(at=e.at, what=gettext(labels[e.action]) if labels and e.action in labels else label(e.action),
+                         who=names.get(e.actor_id) or (gettext("系统") if e.actor_id is None else gettext("已删除的用户")),
+                         note=e.note) for e in entries]

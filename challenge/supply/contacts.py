@@ -195,16 +195,5 @@ async def funnel() -> Funnel:
                   open=by_status.get(ContactStatus.REQUESTED.value, 0))
 
 
-@dataclass
-class ContactEvent:
-    at: datetime
-    who: str
-    what: str
-    note: str
-
-
-async def contact_history(contact: ContactRequest) -> list[ContactEvent]:
-    entries = await audit.history(contact)
-    actors = {u.id: u for u in await User.filter(id__in={e.actor_id for e in entries if e.actor_id})}
-    return [ContactEvent(at=e.at, who=actors[e.actor_id].name if e.actor_id in actors else _("系统"),
-                         what=_(ACTION_LABELS.get(e.action, e.action)), note=e.note) for e in entries]
+async def contact_history(contact: ContactRequest) -> list[audit.HistoryEvent]:
+    return await audit.readable_history(contact, labels=ACTION_LABELS)

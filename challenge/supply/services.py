@@ -273,17 +273,5 @@ ACTION_LABELS = {
 }
 
 
-@dataclass
-class HistoryItem:
-    at: datetime
-    who: str
-    what: str
-    reason: str
-
-
-async def offer_history(offer: Offer) -> list[HistoryItem]:
-    entries = await audit.history(offer)
-    actors = {u.id: u for u in await User.filter(id__in={e.actor_id for e in entries if e.actor_id})}
-    return [HistoryItem(at=e.at, who=actors[e.actor_id].name if e.actor_id in actors else _("系统"),
-                        what=_(ACTION_LABELS.get(e.action, e.action)), reason=e.note)
-            for e in entries]
+async def offer_history(offer: Offer) -> list[audit.HistoryEvent]:
+    return await audit.readable_history(offer, labels=ACTION_LABELS)
