@@ -8,7 +8,7 @@ from challenge.catalog import regions
 from challenge.challenges.models import Amendment
 from challenge.enums import N_
 from challenge.web.i18n import _
-from challenge.web.templating import format_wan
+from challenge.web.numfmt import format_wan
 from challenge.web.timefmt import format_datetime
 
 FIELD_LABELS = {

@@ -13,7 +13,7 @@ from challenge.delivery.models import FundingTranche, Project, ProjectMilestone,
 from challenge.delivery.projects import project_link, today
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.mail.services import notify
-from challenge.web.templating import format_wan
+from challenge.web.numfmt import format_wan
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_date
 

@@ -1,7 +1,6 @@
 """The one Jinja environment, its filters, and `render()` that every handler uses."""
 
 import secrets
-from decimal import Decimal
 from typing import Any
 
 import jinja2
@@ -11,33 +10,12 @@ from starlette.templating import Jinja2Templates
 
 from challenge.settings import TEMPLATES_DIR
 from challenge.web import timefmt
+from challenge.web.numfmt import format_size, format_wan
 from challenge.web.flash import pop_flashes
 from challenge.web.i18n import LOCALES, get_locale, gettext, ngettext
 from challenge.web.pagecache import CSRF_PLACEHOLDER
 from challenge.web.pagination import page_url
 from challenge.web.security import csrf_token
-
-
-def format_wan(value: Decimal | int | float | None) -> str:
-    """Amounts in 万元 (ten thousand yuan), grouped and without trailing zeros."""
-    if value is None:
-        return ""
-    amount = Decimal(value).quantize(Decimal("0.01"))
-    text = f"{amount:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} 万元" if get_locale() != "en" else f"{text} × 10k CNY"
-
-
-def format_size(size: int | None) -> str:
-    """File sizes written one way everywhere: 512 B, 12.3 KB, 4.5 MB, 1.2 GB (powers of 1024)."""
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    for unit in ("KB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
-            return f"{size:.1f} {unit}"
-    return ""
 
 
 def _context(request: Request) -> dict[str, Any]:

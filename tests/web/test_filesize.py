@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from challenge.web.templating import format_size
+from challenge.web.numfmt import format_size
 
 
 def test_sizes_in_powers_of_1024_with_one_decimal():
