@@ -1,0 +1,97 @@
+"""Technology offers applied to a catalogue round by their owners, and evaluated by the same
+review machinery as project candidates: conflicts with the offer's organisation, a rubric,
+the trimmed mean; then the notice and the published catalogue."""
+
+from datetime import timedelta
+
+import pytest
+
+from challenge.accounts.models import Role
+from challenge.audit.models import AuditEntry
+from challenge.errors import DomainError, InvalidTransition, PermissionDenied
+from challenge.promotion import rounds
+from challenge.promotion.models import Candidate, CandidateSource, CandidateStatus, RoundStatus
+from challenge.supply.models import OfferStatus
+from challenge.web.timefmt import now_utc
+from factories import PASSWORD, make_user
+from factories.promotion import open_round
+from factories.supply import make_offer
+
+
+async def applying(made, offer, actor, **overrides):
+    fields = await rounds.offer_fields(offer)
+    fields.update({"domain_id": made.domain.id, **overrides})
+    return await rounds.apply_offer(round_=made.round, offer=offer, actor=actor, **fields)
+
+
+async def test_the_owner_applies_a_published_offer_with_its_fields_carried_over(db, settings):
+    made = await open_round()
+    owner = await make_user(Role.BIDDER)
+    offer = await make_offer(organisation=await owner.organisation, energy_saved_tce="1200")
+    candidate = await applying(made, offer, owner)
+    assert candidate.source == CandidateSource.OFFER and candidate.offer_id == offer.id
+    assert candidate.organisation_id == offer.organisation_id and candidate.status == CandidateStatus.PROPOSED
+    assert candidate.name == offer.name and candidate.core_process == offer.core_process
+    assert candidate.parameters == [{"name": "处理能力", "value": "500", "unit": "t/d"}]
+    assert "1200" in candidate.benefits and offer.benefits_text in candidate.benefits
+    entry = await AuditEntry.get(action="catalogue_candidate.apply", object_id=str(candidate.id))
+    assert entry.after["offer_id"] == offer.id
+    with pytest.raises(DomainError):  # once per round
+        await applying(made, offer, owner)
+    assert await Candidate.filter(round_id=made.round.id).count() == 1
+
+
+async def test_only_the_owner_applies_only_a_published_offer_only_while_the_round_is_open(db, settings):
+    made = await open_round(deadline_days=1)
+    owner = await make_user(Role.BIDDER)
+    offer = await make_offer(organisation=await owner.organisation)
+    for stranger in (await make_user(Role.BIDDER), made.organiser):
+        with pytest.raises(PermissionDenied):
+            await applying(made, offer, stranger)
+    draft = await make_offer(organisation=await owner.organisation, status=OfferStatus.SUBMITTED)
+    with pytest.raises(InvalidTransition):
+        await applying(made, draft, owner)
+    with pytest.raises(InvalidTransition):  # after the deadline
+        await applying(made, offer, owner, now=now_utc() + timedelta(days=2))
+    with pytest.raises(DomainError) as missing:
+        await applying(made, offer, owner, scope="", domain_id=None)
+    assert {"scope", "domain"} <= set(missing.value.errors)
+    made.round.status = RoundStatus.EVALUATING
+    with pytest.raises(InvalidTransition):
+        await applying(made, offer, owner)
+    assert not await Candidate.exists()
+
+
+async def test_the_owner_applies_from_the_offer_page_through_http(client, make_client, settings):
+    made = await open_round()
+    owner = await make_user(Role.BIDDER)
+    offer = await make_offer(organisation=await owner.organisation)
+    await client.login(owner.email, PASSWORD)
+    page = await client.get(f"/supply/{offer.id}")
+    url = f"/catalogue/rounds/{made.round.id}/offer?offer_id={offer.id}"
+    assert page.status_code == 200 and url.replace("&", "&amp;") in page.text and made.round.title in page.text
+    assert url in (await client.get(f"/catalogue/rounds/{made.round.id}")).text
+    form = await client.get(url)
+    assert form.status_code == 200 and offer.core_process in form.text and 'value="500"' in form.text
+    data = {"name": "烧结烟气低温脱硝技术", "domain": str(made.domain.id), "scope": "", "core_process": "低温 SCR",
+            "benefits": "脱硝效率 90%", "param-0-name": "处理能力", "param-0-value": "500", "param-0-unit": "t/d",
+            "form_token": "o" * 30}
+    bad = await client.submit(url, data)
+    assert bad.status_code == 400 and "烧结烟气低温脱硝技术" in bad.text and 'id="error-scope"' in bad.text
+    assert not await Candidate.exists()
+    data["scope"] = "钢铁烧结机烟气"
+    done = await client.submit(url, data)
+    again = await client.submit(url, data)  # a double click
+    assert done.status_code == 303 and done.headers["location"] == f"/supply/{offer.id}#catalogue"
+    assert again.status_code == 303 and await Candidate.filter(offer_id=offer.id).count() == 1
+    candidate = await Candidate.get(offer_id=offer.id)
+    assert candidate.name == "烧结烟气低温脱硝技术" and candidate.scope == "钢铁烧结机烟气"
+    assert CandidateStatus.PROPOSED.label in (await client.get(f"/supply/{offer.id}")).text
+    # Someone else: refused; the office sees the candidate to screen it.
+    stranger = make_client()
+    await stranger.login((await make_user(Role.BIDDER)).email, PASSWORD)
+    assert (await stranger.get(url)).status_code == 403
+    assert url.replace("&", "&amp;") not in (await stranger.get(f"/supply/{offer.id}")).text
+    office = make_client()
+    await office.login(made.organiser.email, PASSWORD)
+    assert "烧结烟气低温脱硝技术" in (await office.get(f"/catalogue/manage/rounds/{made.round.id}")).text
