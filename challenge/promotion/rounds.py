@@ -17,7 +17,7 @@ from challenge.accounts.models import User
 from challenge.audit.services import record
 from challenge.bids.models import Bid
 from challenge.catalog.models import Domain
-from challenge.challenges.models import Challenge
+from challenge.challenges.models import Aggregation, Challenge
 from challenge.delivery import permissions as delivery_permissions
 from challenge.delivery.models import AcceptanceReport, AchievedValue, Project, ProjectStatus
 from challenge.enums import N_
@@ -344,23 +344,32 @@ async def screen_candidate(*, candidate: Candidate, actor: User, eligible: bool 
 async def form_evaluation(*, candidate: Candidate, actor: User, name: str, member_ids: list[int],
                           chair_id: int | None, deputy_id: int | None, due_at, dispersion_threshold,
                           blind_review: bool = False) -> Panel:
-    """The candidate's technical evaluation panel, formed by the reviews area's panel rules: its
-    experts conflict-checked against the project's consortium, scoring on the challenge's rubric,
-    aggregated by its rule (trimmed mean). Audit `catalogue_candidate.evaluation`."""
+    """The candidate's technical evaluation panel, formed by the reviews area's panel rules.
+
+    A project's: its experts conflict-checked against the project's consortium, scoring on the
+    challenge's rubric, aggregated by the challenge's rule. An offer's: a panel outside any
+    challenge, its experts conflict-checked against the offer's organisation (the holder),
+    scoring on the round's rubric, aggregated by the trimmed mean, reviewed openly (the holder is
+    part of what is evaluated). Audit `catalogue_candidate.evaluation`."""
     _check_organiser(actor)
     round_ = await CatalogueRound.get(id=candidate.round_id)
     if round_.status != RoundStatus.EVALUATING:
         raise InvalidTransition(_("遴选批次进入技术评价阶段后方可组建评价专家组"))
     if candidate.status != CandidateStatus.ELIGIBLE or candidate.panel_id is not None:
         raise InvalidTransition(_("该候选技术已组建评价专家组或未通过初审"))
-    project = await Project.get(id=candidate.project_id)
-    challenge = await Challenge.get(id=project.challenge_id)
-    bid = await Bid.get(id=project.bid_id)
+    common = {"purpose": PanelPurpose.EVALUATION, "stage": None, "name": name, "member_ids": member_ids,
+              "chair_id": chair_id, "deputy_id": deputy_id, "due_at": due_at,
+              "dispersion_threshold": dispersion_threshold, "actor": actor}
+    if candidate.source == CandidateSource.OFFER:
+        offer = await Offer.get(id=candidate.offer_id).select_related("organisation")
+        subject = {"challenge": None, "bids": [], "holder": offer.organisation, "blind_review": False,
+                   "rubric": round_.rubric or EVALUATION_RUBRIC, "aggregation": Aggregation.TRIMMED_MEAN}
+    else:
+        project = await Project.get(id=candidate.project_id)
+        subject = {"challenge": await Challenge.get(id=project.challenge_id),
+                   "bids": [await Bid.get(id=project.bid_id)], "blind_review": blind_review}
     async with in_transaction():
-        panel = await panels.form_panel(
-            challenge=challenge, purpose=PanelPurpose.EVALUATION, stage=None, bids=[bid], name=name,
-            member_ids=member_ids, chair_id=chair_id, deputy_id=deputy_id, due_at=due_at,
-            dispersion_threshold=dispersion_threshold, actor=actor, blind_review=blind_review)
+        panel = await panels.form_panel(**common, **subject)
         updated = await Candidate.filter(id=candidate.id, panel_id=None).update(panel_id=panel.id)
         if not updated:
             raise InvalidTransition(_("该候选技术已组建评价专家组或未通过初审"))
@@ -395,7 +404,7 @@ async def evaluation(round_: CatalogueRound) -> list[EvaluationRow]:
         panel = candidate.panel
         score, experts, flagged = None, 0, False
         if panel is not None and panel.status == PanelStatus.CONCLUDED:
-            ranked = await reviews.ranking(panel=panel, aggregation_rule=panel.challenge.aggregation)
+            ranked = await reviews.ranking(panel=panel, aggregation_rule=panel.aggregation_rule(panel.challenge))
             if ranked:
                 score, experts, flagged = ranked[0].score_display, ranked[0].count, ranked[0].flagged
         rows.append(EvaluationRow(candidate=candidate, panel=panel, score=score, experts=experts, flagged=flagged))

@@ -3,18 +3,31 @@ review machinery as project candidates: conflicts with the offer's organisation,
 the trimmed mean; then the notice and the published catalogue."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
-from challenge.accounts.models import Role
+from challenge.accounts.models import Organisation, Role
 from challenge.audit.models import AuditEntry
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.promotion import rounds
-from challenge.promotion.models import Candidate, CandidateSource, CandidateStatus, RoundStatus
+from challenge.promotion.models import (
+    Candidate,
+    CandidateSource,
+    CandidateStatus,
+    CatalogueEntry,
+    CatalogueRound,
+    RoundStatus,
+)
+from challenge.results import services as results
+from challenge.reviews import queries as review_queries
+from challenge.reviews import services as reviews
+from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind
 from challenge.supply.models import OfferStatus
 from challenge.web.timefmt import now_utc
 from factories import PASSWORD, make_user
-from factories.promotion import open_round
+from factories.promotion import applied_offer, open_round
+from factories.reviews import make_expert, submit
 from factories.supply import make_offer
 
 
@@ -95,3 +108,72 @@ async def test_the_owner_applies_from_the_offer_page_through_http(client, make_c
     office = make_client()
     await office.login(made.organiser.email, PASSWORD)
     assert "烧结烟气低温脱硝技术" in (await office.get(f"/catalogue/manage/rounds/{made.round.id}")).text
+
+
+async def test_an_expert_of_the_offers_organisation_or_declared_conflicted_never_evaluates_it(db, settings):
+    made = await open_round()
+    candidate = await applied_offer(made)
+    await rounds.start_evaluation(round_=made.round, actor=made.organiser)
+    holder = await Organisation.get(id=candidate.organisation_id)
+    colleague = await make_expert(organisation=holder)
+    declared = await make_expert()
+    await ConflictDeclaration.create(expert=declared, kind=ConflictKind.ORGANISATION, organisation=holder,
+                                     reason="曾为该单位提供咨询")
+    free, other = await make_expert(), await make_expert()
+    members = [free.id, other.id, colleague.id, declared.id]
+    with pytest.raises(DomainError) as uncovered:  # a conflicted chair needs a deputy who is not
+        await rounds.form_evaluation(candidate=candidate, actor=made.organiser, name="技术评价专家组",
+                                     member_ids=members, chair_id=colleague.id, deputy_id=None, due_at=None,
+                                     dispersion_threshold=15)
+    assert "deputy" in uncovered.value.errors
+    panel = await rounds.form_evaluation(candidate=candidate, actor=made.organiser, name="技术评价专家组",
+                                         member_ids=members, chair_id=free.id, deputy_id=None, due_at=None,
+                                         dispersion_threshold=15)
+    assert panel.challenge_id is None and panel.holder_id == holder.id and panel.purpose == "evaluation"
+    assert [c.name for c in await reviews.rubric_of(panel)] == [row["name"] for row in rounds.EVALUATION_RUBRIC]
+    pool = {row["user"].id: row["conflicts"] for row in await review_queries.pool_with_conflicts(
+        None, holder_id=holder.id)}
+    assert pool[colleague.id] == pool[declared.id] == 1 and pool[free.id] == 0
+    await reviews.propose_assignments(panel=panel, actor=made.organiser)
+    assert set(await Assignment.filter(panel=panel).values_list("expert_id", flat=True)) == {free.id, other.id}
+    for conflicted in (colleague, declared):
+        with pytest.raises(DomainError) as refused:
+            await reviews.add_assignment(panel=panel, bid_id=None, expert_id=conflicted.id, actor=made.organiser)
+        assert "利益冲突" in refused.value.message
+    # A conflict that appears during the review revokes the task.
+    await reviews.confirm_assignments(panel=panel, actor=made.organiser)
+    await ConflictDeclaration.create(expert=other, kind=ConflictKind.ORGANISATION, organisation=holder)
+    revoked = await reviews.recheck_expert(expert=other)
+    assert [a.expert_id for a in revoked] == [other.id]
+    assert (await Assignment.get(panel=panel, expert=other)).status == AssignmentStatus.REVOKED
+
+
+async def test_an_offer_goes_through_evaluation_and_notice_into_the_catalogue(db, settings):
+    made = await open_round()
+    candidate = await applied_offer(made, name="钢铁烧结烟气低温脱硝技术")
+    await rounds.start_evaluation(round_=made.round, actor=made.organiser)
+    experts = [await make_expert() for _ in range(5)]
+    panel = await rounds.form_evaluation(candidate=candidate, actor=made.organiser, name="技术评价专家组",
+                                         member_ids=[e.id for e in experts], chair_id=experts[0].id, deputy_id=None,
+                                         due_at=None, dispersion_threshold=Decimal("30"))
+    await reviews.propose_assignments(panel=panel, actor=made.organiser)
+    await reviews.confirm_assignments(panel=panel, actor=made.organiser)
+    with pytest.raises(DomainError):  # the opinion waits for every score
+        await reviews.record_opinion(panel=panel, actor=experts[0], text="同意", recommended_ids=[])
+    for expert, score in zip(experts, (50, 70, 80, 90, 100)):
+        await submit(await Assignment.get(panel=panel, expert=expert), [score] * 5)
+    rows = await rounds.evaluation(await CatalogueRound.get(id=made.round.id))
+    assert rows[0].panel.id == panel.id and not rows[0].concluded
+    await reviews.record_opinion(panel=panel, actor=experts[0], text="技术先进，同意推荐", recommended_ids=[])
+    (row,) = await rounds.evaluation(await CatalogueRound.get(id=made.round.id))
+    assert row.concluded and row.experts == 5 and row.score == Decimal("80.00")  # trimmed: 50 and 100 dropped
+    notice = await rounds.publish_notice(round_=await CatalogueRound.get(id=made.round.id), actor=made.organiser,
+                                         recommended_ids=[candidate.id], working_days=1,
+                                         starts_on=results.default_start(now_utc()))
+    assert (await Candidate.get(id=candidate.id)).status == CandidateStatus.RECOMMENDED
+    await rounds.publish_round(round_=await CatalogueRound.get(id=made.round.id), actor=made.organiser,
+                               now=notice.ends_at + timedelta(minutes=1))
+    entry = await CatalogueEntry.get(candidate_id=candidate.id)
+    holder = await Organisation.get(id=candidate.organisation_id)
+    assert entry.name == "钢铁烧结烟气低温脱硝技术" and entry.holder == holder.name and entry.number == 1
+    assert (await Candidate.get(id=candidate.id)).status == CandidateStatus.LISTED
