@@ -421,7 +421,10 @@ async def panel_new(request: Request):
     user = require_organiser(request)
     candidate = await _managed_candidate(request)
     project = candidate.project
-    pool = await review_queries.pool_with_conflicts(project.challenge_id, [project.bid_id])
+    if project is not None:
+        pool = await review_queries.pool_with_conflicts(project.challenge_id, [project.bid_id])
+    else:  # an offer: conflicts with its organisation
+        pool = await review_queries.pool_with_conflicts(None, holder_id=candidate.organisation_id)
     expert_ids = [row["user"].id for row in pool]
     form = Form({"name": _("%(title)s技术评价专家组", title=candidate.name), "dispersion_threshold": "15"})
     if request.method == "POST":
