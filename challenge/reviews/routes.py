@@ -621,7 +621,7 @@ async def panel_page(request: Request):
                      "open": counts.get("assigned", 0) + counts.get("in_progress", 0)})
     return render(request, "reviews/panel.html", {
         "panel": panel, "challenge": panel.challenge, "rows": rows, "pool": pool, "bids_count": bids_count,
-        "k": services.experts_per_entry(panel, panel.challenge, len(members)),
+        "k": services.experts_per_entry(panel, panel.challenge, len(members)), "holder_name": await _holder_name(panel),
         "member_ids": [m.expert_id for m in members],
         "chair_id": next((m.expert_id for m in members if m.is_chair), None),
         "deputy_id": next((m.expert_id for m in members if m.is_deputy), None),

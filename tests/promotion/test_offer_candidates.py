@@ -22,7 +22,7 @@ from challenge.promotion.models import (
 from challenge.results import services as results
 from challenge.reviews import queries as review_queries
 from challenge.reviews import services as reviews
-from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind
+from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind, Panel
 from challenge.supply.models import OfferStatus
 from challenge.web.timefmt import now_utc
 from factories import PASSWORD, make_user
@@ -177,3 +177,57 @@ async def test_an_offer_goes_through_evaluation_and_notice_into_the_catalogue(db
     holder = await Organisation.get(id=candidate.organisation_id)
     assert entry.name == "钢铁烧结烟气低温脱硝技术" and entry.holder == holder.name and entry.number == 1
     assert (await Candidate.get(id=candidate.id)).status == CandidateStatus.LISTED
+
+
+async def test_the_offers_evaluation_through_the_review_pages(client, make_client, settings):
+    made = await open_round()
+    candidate = await applied_offer(made, name="钢铁烧结烟气低温脱硝技术")
+    await rounds.start_evaluation(round_=made.round, actor=made.organiser)
+    holder = await Organisation.get(id=candidate.organisation_id)
+    colleague = await make_expert(organisation=holder)
+    chair, other = await make_expert(), await make_expert()
+    await client.login(made.organiser.email, PASSWORD)
+    url = f"/catalogue/manage/candidates/{candidate.id}/panel"
+    page = await client.get(url)
+    assert page.status_code == 200 and colleague.name in page.text
+    members = [("members", str(e.id)) for e in (chair, other, colleague)]
+    formed = await client.submit(url, [("name", "脱硝技术评价专家组"), *members, ("chair", str(chair.id)),
+                                       ("dispersion_threshold", "20")])
+    assert formed.status_code == 303
+    panel_url = formed.headers["location"]
+    panel = await Panel.get(name="脱硝技术评价专家组")
+    assert panel_url == f"/review/manage/panels/{panel.id}" and panel.holder_id == holder.id
+    assert holder.name in (await client.get(panel_url)).text
+    assert (await client.submit(f"{panel_url}/propose")).status_code == 303
+    assign = await client.get(f"{panel_url}/assign")
+    assert assign.status_code == 200 and holder.name in assign.text and "本人所在单位是该技术的持有单位" in assign.text
+    refused = await client.submit(f"{panel_url}/assign", {"bid": "", "expert": str(colleague.id)})
+    assert refused.status_code == 400 and "利益冲突" in refused.text
+    assert (await client.submit(f"{panel_url}/confirm")).status_code == 303
+    tasks = {a.expert_id: a for a in await Assignment.filter(panel=panel)}
+    assert set(tasks) == {chair.id, other.id}
+    criteria = await reviews.rubric_of(panel)
+    for expert, score in ((chair, "85"), (other, "75")):
+        browser = make_client()
+        await browser.login(expert.email, PASSWORD)
+        listing = await browser.get("/review/")
+        assert listing.status_code == 200 and "脱硝技术评价专家组" in listing.text
+        task_url = f"/review/assignments/{tasks[expert.id].id}"
+        task = await browser.get(task_url)
+        assert task.status_code == 200 and "钢铁烧结烟气低温脱硝技术" in task.text and "技术先进性" in task.text
+        form = {f"score_{c.id}": score for c in criteria} | {"opinion": "同意推荐", "action": "submit"}
+        assert (await browser.submit(task_url, form)).status_code == 303
+    intruder = make_client()
+    await intruder.login(colleague.email, PASSWORD)
+    assert (await intruder.get(f"/review/assignments/{tasks[chair.id].id}")).status_code == 404
+    chairing = make_client()
+    await chairing.login(chair.email, PASSWORD)
+    desk = await chairing.get(f"/review/panels/{panel.id}")
+    assert desk.status_code == 200 and "80.00" in desk.text
+    assert (await chairing.submit(f"/review/panels/{panel.id}/opinion", {"text": "技术先进，同意推荐"})).status_code == 303
+    ranking = await client.get(f"{panel_url}/ranking")
+    assert ranking.status_code == 200 and "80.00" in ranking.text and holder.name in ranking.text
+    for kind in ("ranking", "scores"):
+        assert (await client.get(f"{panel_url}/export/{kind}.csv")).status_code == 200
+    desk = await client.get(f"/catalogue/manage/rounds/{made.round.id}")
+    assert desk.status_code == 200 and "80.00" in desk.text
