@@ -215,6 +215,7 @@ async def test_the_offers_evaluation_through_the_review_pages(client, make_clien
         task_url = f"/review/assignments/{tasks[expert.id].id}"
         task = await browser.get(task_url)
         assert task.status_code == 200 and "钢铁烧结烟气低温脱硝技术" in task.text and "技术先进性" in task.text
+        assert holder.name in task.text
         form = {f"score_{c.id}": score for c in criteria} | {"opinion": "同意推荐", "action": "submit"}
         assert (await browser.submit(task_url, form)).status_code == 303
     intruder = make_client()
