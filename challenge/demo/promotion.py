@@ -8,7 +8,6 @@ now, and a published technology offer of 清华大学 (bidder@demo.cn) has appli
 from datetime import timedelta
 from decimal import Decimal
 
-from challenge.challenges.models import RubricCriterion
 from challenge.delivery.models import Project, ProjectStatus
 from challenge.promotion import catalogue, rounds
 from challenge.promotion.models import Candidate, CatalogueEntry, CatalogueRound
@@ -58,7 +57,6 @@ async def load(ctx, settings) -> None:
                                       note="符合申报条件：已通过验收，示范工程运行 12 个月")
     await rounds.start_evaluation(round_=round_, actor=admin)
     experts = [ctx.users[f"expert{n}@demo.cn"] for n in range(1, 7) if f"expert{n}@demo.cn" in ctx.users]
-    criteria = list(await RubricCriterion.filter(challenge_id=project.challenge_id).order_by("position", "id"))
     for offset, candidate in enumerate(await Candidate.filter(round_id=round_.id).order_by("id")):
         panel = await rounds.form_evaluation(
             candidate=candidate, actor=admin, name=f"{candidate.name}技术评价专家组",
@@ -66,6 +64,7 @@ async def load(ctx, settings) -> None:
             dispersion_threshold=Decimal("10"))
         await reviews.propose_assignments(panel=panel, actor=admin)
         await reviews.confirm_assignments(panel=panel, actor=admin)
+        criteria = await reviews.rubric_of(panel)  # the round's technical evaluation rubric
         for number, assignment in enumerate(await Assignment.filter(panel=panel).order_by("id")):
             expert = next(e for e in experts if e.id == assignment.expert_id)
             await reviews.save_scores(

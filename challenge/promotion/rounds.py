@@ -344,12 +344,13 @@ async def screen_candidate(*, candidate: Candidate, actor: User, eligible: bool 
 async def form_evaluation(*, candidate: Candidate, actor: User, name: str, member_ids: list[int],
                           chair_id: int | None, deputy_id: int | None, due_at, dispersion_threshold,
                           blind_review: bool = False) -> Panel:
-    """The candidate's technical evaluation panel, formed by the reviews area's panel rules.
+    """The candidate's technical evaluation panel, formed by the reviews area's panel rules: every
+    candidate of the round is scored on the round's rubric (技术评价) and aggregated by the trimmed
+    mean, so their scores compare.
 
-    A project's: its experts conflict-checked against the project's consortium, scoring on the
-    challenge's rubric, aggregated by the challenge's rule. An offer's: a panel outside any
-    challenge, its experts conflict-checked against the offer's organisation (the holder),
-    scoring on the round's rubric, aggregated by the trimmed mean, reviewed openly (the holder is
+    A project's panel reviews the project's bid: its experts conflict-checked against the
+    project's consortium. An offer's is a panel outside any challenge: its experts
+    conflict-checked against the offer's organisation (the holder), reviewed openly (the holder is
     part of what is evaluated). Audit `catalogue_candidate.evaluation`."""
     _check_organiser(actor)
     round_ = await CatalogueRound.get(id=candidate.round_id)
@@ -359,11 +360,11 @@ async def form_evaluation(*, candidate: Candidate, actor: User, name: str, membe
         raise InvalidTransition(_("该候选技术已组建评价专家组或未通过初审"))
     common = {"purpose": PanelPurpose.EVALUATION, "stage": None, "name": name, "member_ids": member_ids,
               "chair_id": chair_id, "deputy_id": deputy_id, "due_at": due_at,
-              "dispersion_threshold": dispersion_threshold, "actor": actor}
+              "dispersion_threshold": dispersion_threshold, "actor": actor,
+              "rubric": round_.rubric or EVALUATION_RUBRIC, "aggregation": Aggregation.TRIMMED_MEAN}
     if candidate.source == CandidateSource.OFFER:
         offer = await Offer.get(id=candidate.offer_id).select_related("organisation")
-        subject = {"challenge": None, "bids": [], "holder": offer.organisation, "blind_review": False,
-                   "rubric": round_.rubric or EVALUATION_RUBRIC, "aggregation": Aggregation.TRIMMED_MEAN}
+        subject = {"challenge": None, "bids": [], "holder": offer.organisation, "blind_review": False}
     else:
         project = await Project.get(id=candidate.project_id)
         subject = {"challenge": await Challenge.get(id=project.challenge_id),

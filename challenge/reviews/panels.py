@@ -120,9 +120,9 @@ async def form_panel(*, challenge: Challenge | None, purpose: PanelPurpose, stag
     members' rules and the chair's cover (a chair conflicted with a bid needs a deputy who is not)
     are checked first. Audit entry `panel.create`. `blind_review` None: as the challenge.
 
-    Without a challenge: the panel reviews one thing `holder` holds (one entry, no bid), scored on
-    `rubric` ([{"name", "weight", "max_score", "guidance"}], weights summing to 100), aggregated
-    by `aggregation`."""
+    `rubric` ([{"name", "weight", "max_score", "guidance"}], weights summing to 100): the panel's
+    own, instead of the challenge's; `aggregation`: its rule, instead of the challenge's. Without a
+    challenge, both are needed and the panel reviews one thing `holder` holds (one entry, no bid)."""
     if challenge is None and (holder is None or bids or not rubric or aggregation is None):
         raise ValueError("a panel outside any challenge needs a holder, a rubric and an aggregation rule, no bids")
     experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
@@ -152,6 +152,7 @@ async def form_panel(*, challenge: Challenge | None, purpose: PanelPurpose, stag
         ])
         if challenge is None:
             await PanelBid.create(panel=panel, bid=None, code=blind.code_for(0), position=0)
+        if rubric:
             await RubricCriterion.bulk_create([
                 RubricCriterion(panel=panel, position=position, name=row["name"], weight=row["weight"],
                                 max_score=row["max_score"], guidance=row.get("guidance", ""))
@@ -161,7 +162,8 @@ async def form_panel(*, challenge: Challenge | None, purpose: PanelPurpose, stag
                             "holder_id": holder.id if holder else None, "stage_id": stage.id if stage else None,
                             "purpose": purpose.value, "members": sorted(e.id for e in experts), "chair": chair_id,
                             "deputy": deputy_id, "bids": len(bids), "blind": blind_review,
-                            **({"rubric": rubric, "aggregation": aggregation} if challenge is None else {})})
+                            **({"rubric": rubric} if rubric else {}),
+                            **({"aggregation": aggregation} if aggregation else {})})
     return panel
 
 

@@ -39,6 +39,7 @@ from challenge.reviews.models import (
     Panel,
     PanelBid,
     PanelMember,
+    PanelPurpose,
     PanelStatus,
     ReviewOpinion,
     Score,
@@ -735,11 +736,18 @@ async def criteria_info(challenge_id: int) -> list[aggregation.CriterionInfo]:
     ]
 
 
+# Panels that may score on a rubric of their own (a catalogue round's technical evaluation).
+OWN_RUBRIC_PURPOSES = {PanelPurpose.EVALUATION}
+
+
 async def rubric_of(panel: Panel) -> list[RubricCriterion]:
-    """The criteria the panel scores on: its challenge's rubric, or its own (a panel outside any challenge)."""
-    if panel.challenge_id is not None:
-        return list(await RubricCriterion.filter(challenge_id=panel.challenge_id).order_by("position", "id"))
-    return list(await RubricCriterion.filter(panel_id=panel.id).order_by("position", "id"))
+    """The criteria the panel scores on: its own when it has one (a technical evaluation formed
+    with the round's rubric, a panel outside any challenge), else its challenge's."""
+    if panel.challenge_id is None or panel.purpose in OWN_RUBRIC_PURPOSES:
+        own = list(await RubricCriterion.filter(panel_id=panel.id).order_by("position", "id"))
+        if own or panel.challenge_id is None:
+            return own
+    return list(await RubricCriterion.filter(challenge_id=panel.challenge_id).order_by("position", "id"))
 
 
 async def criteria_for(panel: Panel) -> list[aggregation.CriterionInfo]:

@@ -84,7 +84,7 @@ async def evaluating_round(settings, *, names: tuple[str, ...] = ("高效低成�
         await reviews.propose_assignments(panel=panel, actor=made.organiser)
         await reviews.confirm_assignments(panel=panel, actor=made.organiser)
         task = await Assignment.get(panel_id=panel.id)
-        criteria = await made.projects[i].challenge.criteria.all()
+        criteria = await reviews.rubric_of(panel)  # the round's
         score = (scores or [])[i] if scores else 90 - 10 * i
         await submit(task, [score * c.max_score / 100 for c in criteria])
         await panel.refresh_from_db()

@@ -9,6 +9,7 @@ import pytest
 
 from challenge.accounts.models import Organisation, Role
 from challenge.audit.models import AuditEntry
+from challenge.challenges.models import Aggregation
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.promotion import rounds
 from challenge.promotion.models import (
@@ -21,12 +22,13 @@ from challenge.promotion.models import (
 )
 from challenge.results import services as results
 from challenge.reviews import queries as review_queries
+from challenge.reviews.commands import verify_results
 from challenge.reviews import services as reviews
 from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind, Panel
 from challenge.supply.models import OfferStatus
 from challenge.web.timefmt import now_utc
 from factories import PASSWORD, make_user
-from factories.promotion import applied_offer, open_round
+from factories.promotion import applied_offer, evaluating_round, open_round
 from factories.reviews import make_expert, submit
 from factories.supply import make_offer
 
@@ -232,3 +234,17 @@ async def test_the_offers_evaluation_through_the_review_pages(client, make_clien
         assert (await client.get(f"{panel_url}/export/{kind}.csv")).status_code == 200
     desk = await client.get(f"/catalogue/manage/rounds/{made.round.id}")
     assert desk.status_code == 200 and "80.00" in desk.text
+
+
+async def test_project_and_offer_candidates_are_scored_on_the_rounds_rubric(db, settings):
+    made = await evaluating_round(settings, names=("钢渣矿化固碳技术",), scores=(70,))
+    project_panel = await Panel.get(id=made.candidates[0].panel_id)
+    names = [row["name"] for row in made.round.rubric]
+    assert names == [row["name"] for row in rounds.EVALUATION_RUBRIC]
+    assert [c.name for c in await reviews.rubric_of(project_panel)] == names
+    assert project_panel.aggregation == Aggregation.TRIMMED_MEAN and project_panel.challenge_id is not None
+    (row,) = await rounds.evaluation(made.round)
+    assert row.score == Decimal("70.00")
+    # `challenge verify-results` recomputes the project panel on its own rubric and rule.
+    lines = []
+    assert await verify_results(project_panel.challenge_id, out=lines.append) == 0, lines
