@@ -113,8 +113,10 @@ async def set_candidate_status(*, candidate: Candidate, status: CandidateStatus,
 # -- the round ------------------------------------------------------------------------------------
 
 async def create_round(*, actor: User, year: int | None, title: str, conditions: str, deadline: datetime | None,
-                       domain_ids: list[int]) -> CatalogueRound:
-    """A round in draft, with its conditions. Audit `catalogue_round.create`."""
+                       domain_ids: list[int], rubric: list[dict] | None = None) -> CatalogueRound:
+    """A round in draft, with its conditions and its technical evaluation rubric (the default one
+    when not given: weights in percent summing to 100, each criterion scored out of 100). Audit
+    `catalogue_round.create`."""
     _check_organiser(actor)
     title, conditions = title.strip(), conditions.strip()
     domains = await Domain.filter(id__in=domain_ids or [0], is_active=True)
@@ -133,15 +135,20 @@ async def create_round(*, actor: User, year: int | None, title: str, conditions:
         errors["deadline"] = _("请填写申报截止时间")
     if not domains or len(domains) != len(set(domain_ids)):
         errors["domains"] = _("请至少选择一个领域")
+    rubric = EVALUATION_RUBRIC if rubric is None else rubric
+    if not rubric:
+        errors["rubric"] = _("请至少填写一项技术评价要素")
+    elif sum(row["weight"] for row in rubric) != 100:
+        errors["rubric"] = _("技术评价要素的权重合计须为 100，当前为 %(total)s", total=sum(r["weight"] for r in rubric))
     if errors:
         raise DomainError(_("遴选批次未保存，请先解决以下问题"), errors=errors)
     async with in_transaction():
         round_ = await CatalogueRound.create(year=year, title=title, conditions=conditions, deadline=deadline,
-                                             rubric=EVALUATION_RUBRIC, created_by=actor)
+                                             rubric=rubric, created_by=actor)
         await round_.domains.add(*domains)
         await record(actor=actor, action="catalogue_round.create", obj=round_,
                      after={"year": year, "title": title, "deadline": deadline,
-                            "domains": sorted(d.id for d in domains)})
+                            "domains": sorted(d.id for d in domains), "rubric": rubric})
     return round_
 
 

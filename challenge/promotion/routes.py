@@ -304,7 +304,7 @@ async def manage(request: Request):
 async def round_new(request: Request):
     user = require_organiser(request)
     domains = await _domains()
-    form = Form({"year": str(now_utc().year), "domains": ""})
+    form = Form({"year": str(now_utc().year), "domains": "", **forms.rubric_data(rounds.EVALUATION_RUBRIC)})
     if request.method == "POST":
         form = Form(await read_form(request))
         data = forms.parse_round(form, [d.id for d in domains])
@@ -319,7 +319,8 @@ async def round_new(request: Request):
                 return redirect(f"/catalogue/manage/rounds/{made.id}")
     return render(request, "promotion/round_form.html", {
         "form": form, "domains": [(d.id, d.label) for d in domains],
-        "selected": [int(v) for v in form.getlist("domains") if v.isdigit()]}, status_code=form.status_code)
+        "selected": [int(v) for v in form.getlist("domains") if v.isdigit()],
+        "rubric_rows": forms.rubric_rows(form)}, status_code=form.status_code)
 
 
 async def _managed_round(request: Request) -> CatalogueRound:

@@ -143,10 +143,11 @@ class ConflictDeclaration(Model):
 class Panel(Model):
     """A review panel (评审专家组) of a challenge, or of one horse-race stage.
 
-    A panel outside any challenge (the technical evaluation of a catalogue candidate that came from
-    a technology offer) has no challenge but a holder, the organisation whose technology it
-    reviews: its one entry has no bid, conflicts are computed against the holder, it scores on
-    its own rubric (`RubricCriterion.panel`) and aggregates by its own rule."""
+    A catalogue round's technical evaluation panel scores on a rubric of its own (the round's,
+    `RubricCriterion.panel`) and aggregates by its own rule. A panel outside any challenge (the
+    evaluation of a candidate that came from a technology offer) has no challenge but a holder,
+    the organisation whose technology it reviews: its one entry has no bid, and conflicts are
+    computed against the holder."""
 
     id = fields.IntField(primary_key=True)
     challenge = fields.ForeignKeyField("models.Challenge", related_name="panels", null=True,

@@ -611,8 +611,8 @@ async def panel_page(request: Request):
     panel = await _managed_panel(request)
     members = await PanelMember.filter(panel=panel).select_related("expert", "expert__organisation")
     progress = (await services.panel_progress([panel.id])).get(panel.id, {})
-    pool = await queries.pool_with_conflicts(
-        panel.challenge_id, await PanelBid.filter(panel=panel).values_list("bid_id", flat=True), holder_id=panel.holder_id)
+    bid_ids = await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)
+    pool = await queries.pool_with_conflicts(panel.challenge_id, bid_ids, holder_id=panel.holder_id)
     bids_count = await PanelBid.filter(panel=panel).count()
     rows = []
     for member in members:

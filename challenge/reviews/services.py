@@ -258,7 +258,8 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
     # A challenge's panels share its conflicts; a panel outside any challenge has its own (its holder).
     groups: dict[tuple[str, int], list[Assignment]] = {}
     for item in assignments:
-        key = ("challenge", item.panel.challenge_id) if item.panel.challenge_id is not None else ("panel", item.panel_id)
+        challenge_id = item.panel.challenge_id
+        key = ("challenge", challenge_id) if challenge_id is not None else ("panel", item.panel_id)
         groups.setdefault(key, []).append(item)
     for items in groups.values():
         pairs = await conflicts_for_panel(

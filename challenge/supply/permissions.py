@@ -33,7 +33,8 @@ def can_view_offer(user, offer: Offer) -> bool:
 
 
 def can_act_for_offer(user, offer: Offer) -> bool:
-    """A member of the offer's (approved) organisation acting for it: edits, withdraws, applies it to a catalogue round."""
+    """A member of the offer's (approved) organisation acting for it: edits, withdraws, applies it
+    to a catalogue round."""
     return can_publish_offers(user) and is_own_offer(user, offer)
 
 

@@ -27,7 +27,7 @@ from challenge.reviews import services as reviews
 from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind, Panel
 from challenge.supply.models import OfferStatus
 from challenge.web.timefmt import now_utc
-from factories import PASSWORD, make_user
+from factories import PASSWORD, domains, make_organiser, make_user
 from factories.promotion import applied_offer, evaluating_round, open_round
 from factories.reviews import make_expert, submit
 from factories.supply import make_offer
@@ -248,3 +248,23 @@ async def test_project_and_offer_candidates_are_scored_on_the_rounds_rubric(db, 
     # `challenge verify-results` recomputes the project panel on its own rubric and rule.
     lines = []
     assert await verify_results(project_panel.challenge_id, out=lines.append) == 0, lines
+
+
+async def test_the_organiser_states_the_rounds_rubric_on_its_form(client, settings):
+    organiser = await make_organiser()
+    await client.login(organiser.email, PASSWORD)
+    page = await client.get("/catalogue/manage/rounds/new")
+    assert page.status_code == 200 and 'name="rubric-0-name" value="技术先进性"' in page.text
+    form = {"year": "2027", "title": "2027年度推广目录遴选", "conditions": "通过验收或审核发布的成果",
+            "deadline": (now_utc() + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M"),
+            "domains": str((await domains())[0].id),
+            "rubric-0-name": "先进性", "rubric-0-weight": "60", "rubric-0-guidance": "关键指标水平",
+            "rubric-1-name": "经济性", "rubric-1-weight": "30"}
+    bad = await client.submit("/catalogue/manage/rounds/new", form)
+    assert bad.status_code == 400 and 'id="error-rubric"' in bad.text and 'value="先进性"' in bad.text
+    assert not await CatalogueRound.exists()
+    done = await client.submit("/catalogue/manage/rounds/new", {**form, "rubric-1-weight": "40"})
+    assert done.status_code == 303
+    round_ = await CatalogueRound.get()
+    assert round_.rubric == [{"name": "先进性", "weight": 60, "max_score": 100, "guidance": "关键指标水平"},
+                             {"name": "经济性", "weight": 40, "max_score": 100, "guidance": ""}]
