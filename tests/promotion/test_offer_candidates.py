@@ -21,6 +21,7 @@ from challenge.promotion.models import (
     RoundStatus,
 )
 from challenge.results import services as results
+from challenge.reviews import chairing
 from challenge.reviews import queries as review_queries
 from challenge.reviews.commands import verify_results
 from challenge.reviews import services as reviews
@@ -268,3 +269,26 @@ async def test_the_organiser_states_the_rounds_rubric_on_its_form(client, settin
     round_ = await CatalogueRound.get()
     assert round_.rubric == [{"name": "先进性", "weight": 60, "max_score": 100, "guidance": "关键指标水平"},
                              {"name": "经济性", "weight": 40, "max_score": 100, "guidance": ""}]
+
+
+async def test_a_chair_employed_by_the_holder_is_covered_by_the_deputy(db, settings):
+    made = await open_round()
+    candidate = await applied_offer(made)
+    await rounds.start_evaluation(round_=made.round, actor=made.organiser)
+    colleague = await make_expert(organisation=await Organisation.get(id=candidate.organisation_id))
+    deputy, other = await make_expert(), await make_expert()
+    panel = await rounds.form_evaluation(candidate=candidate, actor=made.organiser, name="技术评价专家组",
+                                         member_ids=[colleague.id, deputy.id, other.id], chair_id=colleague.id,
+                                         deputy_id=deputy.id, due_at=None, dispersion_threshold=15)
+    await reviews.propose_assignments(panel=panel, actor=made.organiser)
+    await reviews.confirm_assignments(panel=panel, actor=made.organiser)
+    assert set(await Assignment.filter(panel=panel).values_list("expert_id", flat=True)) == {deputy.id, other.id}
+    for expert in (deputy, other):
+        await submit(await Assignment.get(panel=panel, expert=expert), [80] * 5)
+    roles = await chairing.chairing_of(panel)
+    assert roles.hidden_from(colleague.id) == {None} and roles.opinion_by == deputy.id
+    with pytest.raises(PermissionDenied):
+        await reviews.record_opinion(panel=panel, actor=colleague, text="同意", recommended_ids=[])
+    await reviews.record_opinion(panel=panel, actor=deputy, text="同意推荐", recommended_ids=[])
+    (row,) = await rounds.evaluation(await CatalogueRound.get(id=made.round.id))
+    assert row.concluded and row.score == Decimal("80.00")
