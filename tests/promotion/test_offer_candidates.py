@@ -23,8 +23,8 @@ from challenge.promotion.models import (
 from challenge.results import services as results
 from challenge.reviews import chairing
 from challenge.reviews import queries as review_queries
-from challenge.reviews.commands import verify_results
 from challenge.reviews import services as reviews
+from challenge.reviews.commands import verify_results
 from challenge.reviews.models import Assignment, AssignmentStatus, ConflictDeclaration, ConflictKind, Panel
 from challenge.supply.models import OfferStatus
 from challenge.web.timefmt import now_utc
