@@ -23,6 +23,17 @@ from challenge.db import MODEL_MODULES, connection_config
 from challenge.settings import Settings
 
 PG_URL = os.environ.get("CHALLENGE_TEST_DATABASE_URL", "")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With PostgreSQL, tests of what does not depend on the database (message catalogues, pure
+    algorithms, file handling, server options) are left to the SQLite run, which holds them."""
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="does not depend on the database: runs in the SQLite run")
+    for item in items:
+        if item.get_closest_marker("db_independent"):
+            item.add_marker(skip)
 TEMPLATE_DB = f"challenge_tpl_{os.getpid()}"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
@@ -238,6 +249,36 @@ def cli(database):
     from factories.servers import runner
 
     return runner(database)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """`challenge migrate` run once per test process (replaying the migrations takes seconds)."""
+    from factories.servers import Database, runner
+
+    template = Database(tmp_path_factory.mktemp("migrated")).create()
+    runner(template)("migrate")
+    yield template
+    template.drop()
+
+
+@pytest.fixture
+def migrated(database, migrated_template):
+    """The test's `database` with every migration applied: a copy of the migrated template."""
+    database.drop()
+    return database.create(template=migrated_template)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, migrated_template):
+    """`challenge demo` run once per test process on a database of its own (with its attachments
+    and its output in `demo_output`); the operations and command tests each work on a copy."""
+    from factories.servers import Database, runner
+
+    template = Database(tmp_path_factory.mktemp("demo")).create(template=migrated_template)
+    template.demo_output = runner(template)("demo").stdout
+    yield template
+    template.drop()
 
 
 @pytest.fixture(scope="session")

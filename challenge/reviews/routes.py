@@ -1,5 +1,7 @@
 """Expert review pages: experts at /review, organisers at /review/manage."""
 
+from dataclasses import dataclass
+
 from markupsafe import Markup
 from starlette.datastructures import ImmutableMultiDict
 from starlette.exceptions import HTTPException
@@ -83,16 +85,24 @@ CHAIRED_SHOWN = 50
 async def tasks(request: Request):
     user = require_role(request, Role.EXPERT)
     live = list(LIVE_ASSIGNMENT_STATES)
-    page = await paginate(Assignment.filter(expert=user, status__in=live).order_by("-panel_id", "id"),
-                          page_number(request.query_params.get("page")), per_page=TASKS_PER_PAGE)
+    # Only the columns the page shows: an assignment's or a panel's timestamps and a challenge's
+    # texts are costly to load and unused here (an expert can have 14,000 assignments).
+    mine = Assignment.filter(expert=user, status__in=live).only("id", "panel_id", "bid_id", "status", "reason")
+    page = await paginate(mine.order_by("-panel_id", "id"), page_number(request.query_params.get("page")),
+                          per_page=TASKS_PER_PAGE)
     items = page.items
     panel_ids = list({a.panel_id for a in items})
-    codes, progress, panels = {}, {}, {}
+    codes, progress, panels, titles, stages = {}, {}, {}, {}, {}
     if items:
         # The few panels of the page once each, not joined onto each of its 50 rows.
-        panels = {p.id: p for p in await Panel.filter(id__in=panel_ids).select_related("challenge", "stage")}
-        codes = {(pb.panel_id, pb.bid_id): pb.code for pb in await PanelBid.filter(
-            panel_id__in=panel_ids, bid_id__in=list({a.bid_id for a in items}))}
+        panels = {p.id: p for p in await Panel.filter(id__in=panel_ids).only(
+            "id", "name", "due_at", "challenge_id", "stage_id")}
+        titles = dict(await Challenge.filter(id__in=list({p.challenge_id for p in panels.values()})).values_list(
+            "id", "title"))
+        stage_ids = [p.stage_id for p in panels.values() if p.stage_id]
+        stages = dict(await Stage.filter(id__in=stage_ids).values_list("id", "name")) if stage_ids else {}
+        codes = {(panel_id, bid_id): code for panel_id, bid_id, code in await PanelBid.filter(
+            panel_id__in=panel_ids, bid_id__in=list({a.bid_id for a in items})).values_list("panel_id", "bid_id", "code")}
         # Each panel's progress over all of the expert's assignments, not only those on this page.
         for panel_id, status, n in await Assignment.filter(expert=user, status__in=live, panel_id__in=panel_ids).group_by(
                 "panel_id", "status").annotate(n=Count("id")).values_list("panel_id", "status", "n"):
@@ -101,14 +111,16 @@ async def tasks(request: Request):
             counts["done"] += n if status == AssignmentStatus.SUBMITTED else 0
     groups: dict[int, dict] = {}
     for item in items:
-        group = groups.setdefault(item.panel_id, {"panel": panels[item.panel_id], "items": [],
-                                                  **progress[item.panel_id]})
+        panel = panels[item.panel_id]
+        group = groups.setdefault(item.panel_id, {
+            "panel": panel, "challenge_title": titles.get(panel.challenge_id, "") if panel.challenge_id else panel.name,
+            "stage_name": stages.get(panel.stage_id), "items": [], **progress[item.panel_id]})
         group["items"].append({"assignment": item, "code": codes.get((item.panel_id, item.bid_id), "?")})
-    leading = PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert=user)
-    chaired = [member.panel for member in await leading.select_related("panel").order_by("-panel_id").limit(
-        CHAIRED_SHOWN)]
+    leading = Panel.filter(Q(members__is_chair=True) | Q(members__is_deputy=True), members__expert_id=user.id)
+    chaired = await leading.only("id", "name", "status").order_by("-id").limit(CHAIRED_SHOWN)
     return render(request, "reviews/tasks.html", {
-        "groups": list(groups.values()), "page": page, "chaired": chaired, "chaired_total": await leading.count(),
+        "groups": list(groups.values()), "page": page, "chaired": chaired,
+        "chaired_total": await leading.count() if len(chaired) == CHAIRED_SHOWN else len(chaired),
         "now": now_utc(),
     })
 
@@ -367,8 +379,18 @@ async def _viewer_ranking(request: Request, panel: Panel, *, show_names: bool,
 
 
 async def _render_table(context: dict) -> Markup:
+    # "申报 %(code)s" translated once for the 1,000 rows (the template's _() formats on each call).
     return Markup(templates.env.get_template("reviews/_ranking_table_alone.html").render(
-        {**context, "locale": get_locale()}))
+        {**context, "locale": get_locale(), "bid_label": _("申报 %(code)s")}))
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    """What the ranking shows of a bid besides its scores (title and lead only when names are shown)."""
+
+    code: str
+    title: str
+    lead_org_name: str
 
 
 async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[int] = frozenset()) -> dict:
@@ -383,9 +405,16 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
         ranked = [row for row in ranked if row.bid_id not in hidden]
         for position, row in enumerate(ranked, start=1):
             row.rank = position
-    entries = await PanelBid.filter(panel=panel).select_related("bid", "bid__lead_org") if show_names else \
-        await PanelBid.filter(panel=panel)
-    by_bid = {e.bid_id: e for e in entries if e.bid_id not in hidden}
+    # Plain values, not 1,000 bids and organisations as ORM objects with every column converted.
+    if show_names:
+        rows = await PanelBid.filter(panel=panel).values_list("bid_id", "code", "bid__title", "bid__lead_org__name")
+    else:
+        rows = [(bid_id, code, "", "") for bid_id, code in await PanelBid.filter(panel=panel).values_list(
+            "bid_id", "code")]
+    holder_name = await _holder_name(panel)  # the one entry of a panel outside any challenge has no bid
+    shown_holder = holder_name if show_names else ""
+    by_bid = {bid_id: RankedEntry(code=code, title=title or "", lead_org_name=org or shown_holder)
+              for bid_id, code, title, org in rows if bid_id not in hidden}
     opinion = await ReviewOpinion.get_or_none(panel=panel).select_related("recorded_by")
     recommended = set()
     if opinion is not None:
@@ -401,7 +430,7 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
     return {
         "withdrawn": withdrawn, "withdrawn_counts": withdrawn_counts, "to_2dp": aggregation.to_2dp,
         "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
-        "aggregation": rule, "holder_name": await _holder_name(panel),
+        "aggregation": rule, "holder_name": holder_name,
         "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
         "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,
         "limit": panels.recommend_limit(panel.challenge, panel.stage, panel.purpose), "stage_results": stage_results,

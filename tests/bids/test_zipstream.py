@@ -11,6 +11,8 @@ import pytest
 
 from challenge.bids.zipstream import ZipEntry, safe_component, stream_zip, unique_names
 
+pytestmark = pytest.mark.db_independent
+
 
 async def _chunks(data: bytes, size: int = 1000):
     for start in range(0, len(data), size):

@@ -21,18 +21,9 @@ from conftest import Client
 from factories.servers import Database, runner
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """`challenge demo` run once on a fresh database; each test works on a copy of it."""
-    template = Database(tmp_path_factory.mktemp("demo")).create()
-    first = runner(template)("demo").stdout
-    yield template, first
-    template.drop()
-
-
 @pytest.fixture
 def demo_db(demo_template, tmp_path):
-    database = Database(tmp_path).create(template=demo_template[0])
+    database = Database(tmp_path).create(template=demo_template)
     yield database
     database.drop()
 
@@ -63,7 +54,7 @@ def test_migrate_creates_the_schema_and_a_rerun_is_a_no_op(cli, database):
 
 
 def test_demo_loads_once_and_the_audit_chain_verifies(demo_template, demo_db, demo_cli):
-    first = demo_template[1]
+    first = demo_template.demo_output
     assert "demo data loaded" in first and "admin@demo.cn" in first
     users = demo_db.query("SELECT email FROM \"user\" ORDER BY email")
     assert ("admin@demo.cn",) in users and ("bidder@demo.cn",) in users
@@ -174,7 +165,7 @@ def test_the_audit_key_is_generated_into_the_data_folder(tmp_path, monkeypatch):
     assert load_settings().audit_key == "configured-key"
 
 
-def test_create_admin_makes_an_organiser_who_can_sign_in(cli, database, tmp_path):
+def test_create_admin_makes_an_organiser_who_can_sign_in(cli, database, migrated, tmp_path):
     result = cli("create-admin", "--email", "office@example.cn", "--name", "项目办管理员",
                  "--password", "office-passw0rd")
     assert "organiser office@example.cn created" in result.stdout

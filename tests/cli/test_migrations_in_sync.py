@@ -1,10 +1,13 @@
 """The committed migrations describe the models exactly: a model change without its migration
 would pass the tests (they build the schema from the models) and break `challenge migrate`."""
 
+import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from challenge.db import tortoise_config
+
+pytestmark = pytest.mark.db_independent
 
 
 async def test_models_need_no_new_migration(settings, tmp_path):

@@ -6,7 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from challenge.files.storage import LocalStorage
+
+pytestmark = pytest.mark.db_independent
 
 DIES_MID_UPLOAD = textwrap.dedent("""
     import asyncio, os, signal, sys

@@ -4,8 +4,11 @@ import hashlib
 import tracemalloc
 
 import httpx
+import pytest
 
 from factories.uploads import CONTENT_TYPE, PDF, StreamedBody, make_upload_app, stored_files
+
+pytestmark = pytest.mark.db_independent
 
 MB = 1024 * 1024
 

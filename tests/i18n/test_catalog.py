@@ -14,11 +14,14 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+import pytest
 
 from challenge.catalog import regions
 from challenge.catalog.models import Domain
 from challenge.settings import LOCALE_DIR
 from factories import make_challenge, make_org, make_user
+
+pytestmark = pytest.mark.db_independent
 
 ROOT = Path(__file__).resolve().parents[2]
 PO_PATH = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"

@@ -6,16 +6,7 @@ import shutil
 import pytest
 
 from factories.seaweed import new_bucket_storage
-from factories.servers import Database, runner
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """`challenge demo` run once (database and attachments); each test works on a copy."""
-    template = Database(tmp_path_factory.mktemp("demo")).create()
-    runner(template)("demo")
-    yield template
-    template.drop()
+from factories.servers import Database
 
 
 @pytest.fixture

@@ -139,13 +139,12 @@ def test_a_backup_written_inside_the_data_folder_leaves_itself_out(demo_db):
     assert not list(archive.parent.glob("*.partial"))
 
 
-def test_the_generated_audit_key_stays_out_of_the_backup(tmp_path):
-    database = Database(tmp_path / "keys").create()
+def test_the_generated_audit_key_stays_out_of_the_backup(tmp_path, migrated_template):
+    database = Database(tmp_path / "keys").create(template=migrated_template)
     try:
         cli = runner(database, CHALLENGE_AUDIT_KEY="", CHALLENGE_SECRET_KEY="")  # both generated into data/
-        cli("migrate")
-        assert (database.folder / "data" / "audit_key").exists()
         cli("backup", str(tmp_path / "backup.tar"))
+        assert (database.folder / "data" / "audit_key").exists()
         members = manifest_of(tmp_path / "backup.tar")["members"]
         assert "data/secret_key" in members and "data/audit_key" not in members
     finally:

@@ -40,8 +40,7 @@ def wait_for(url: str, status: int, timeout: float = 30) -> list[int]:
 
 
 @postgres_only
-def test_an_unreachable_database_gives_503_pages_and_service_resumes(database, cli):
-    cli("migrate")
+def test_an_unreachable_database_gives_503_pages_and_service_resumes(database, migrated, cli):
     with TcpProxy(urlsplit(database.url).port or 5432) as proxy:
         env = {"CHALLENGE_DATABASE_URL": through(database.url, proxy.port), "CHALLENGE_LOG_FORMAT": "json"}
         with LiveServer(database, **env) as server:
@@ -65,8 +64,7 @@ def test_an_unreachable_database_gives_503_pages_and_service_resumes(database, c
 
 
 @postgres_only
-def test_terminated_database_connections_are_replaced_without_a_restart(database, cli):
-    cli("migrate")
+def test_terminated_database_connections_are_replaced_without_a_restart(database, migrated, cli):
     with LiveServer(database, workers=2) as server:
         for _ in range(6):
             assert httpx.get(f"{server.url}/challenges").status_code == 200
@@ -80,9 +78,9 @@ def test_terminated_database_connections_are_replaced_without_a_restart(database
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="the SQLite file's write lock")
-def test_a_sqlite_file_locked_by_another_process_gives_503_then_service_resumes(database, cli):
-    cli("migrate")
-    with LiveServer(database) as server:
+def test_a_sqlite_file_locked_by_another_process_gives_503_then_service_resumes(database, migrated, cli):
+    # A write waits this long for the lock before the 503 (30 s by default; shortened for the test).
+    with LiveServer(database, CHALLENGE_DATABASE_URL=f"{database.url}?busy_timeout=3000") as server:
         login = httpx.get(f"{server.url}/login")
         token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         attempt = {"csrf_token": token, "email": "nobody@example.cn", "password": "wrong-password"}

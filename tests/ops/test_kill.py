@@ -77,8 +77,7 @@ async def upload_until_killed(server: LiveServer, database, email: str, bid_id: 
     return size
 
 
-def test_a_server_killed_mid_upload_leaves_no_partial_file_and_no_record(database, cli):
-    cli("migrate")
+def test_a_server_killed_mid_upload_leaves_no_partial_file_and_no_record(database, migrated, cli):
     [(email, bid_id)] = seed(database, 1)
     before = record_counts(database)
     server = LiveServer(database).start()
@@ -128,8 +127,7 @@ def submissions_state(database, bid_ids: list[int]) -> dict:
     return asyncio.run(with_orm_on(database, work))
 
 
-def test_a_server_killed_mid_submission_leaves_no_half_saved_bid(database, cli):
-    cli("migrate")
+def test_a_server_killed_mid_submission_leaves_no_half_saved_bid(database, migrated, cli):
     drafts = seed(database, 40)
     server = LiveServer(database, workers=2 if BACKEND == "postgres" else 1).start()
     try:

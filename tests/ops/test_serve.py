@@ -21,7 +21,8 @@ def _mail_bodies(folder) -> list[str]:
     return bodies
 
 
-async def test_mailed_and_feed_links_follow_the_port_the_server_was_started_on(database, cli):
+@pytest.mark.db_independent
+async def test_mailed_and_feed_links_follow_the_port_the_server_was_started_on(database, migrated, cli):
     cli("create-admin", "--email", "office@example.cn", "--password", "office-passw0rd")
     with LiveServer(database) as server:
         assert server.port != 8000
@@ -34,14 +35,16 @@ async def test_mailed_and_feed_links_follow_the_port_the_server_was_started_on(d
     assert f"{server.url}/password/reset/" in body and ":8000" not in body
 
 
-async def test_a_configured_base_url_wins(database, cli):
+@pytest.mark.db_independent
+async def test_a_configured_base_url_wins(database, migrated, cli):
     with LiveServer(database, CHALLENGE_BASE_URL="https://challenge.example.cn") as server:
         async with Client(base_url=server.url) as http:
             feed = await http.get("/feed.atom")
     assert 'href="https://challenge.example.cn/feed.atom"' in feed.text and server.url not in feed.text
 
 
-async def test_json_log_format_writes_access_and_error_lines_as_json(database, cli):
+@pytest.mark.db_independent
+async def test_json_log_format_writes_access_and_error_lines_as_json(database, migrated, cli):
     with LiveServer(database, CHALLENGE_LOG_FORMAT="json") as server:
         async with Client(base_url=server.url) as http:
             assert (await http.get("/no-such-page")).status_code == 404

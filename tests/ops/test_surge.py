@@ -60,8 +60,7 @@ def set_deadline(database, challenge_id: int, seconds: float):
     return asyncio.run(with_orm_on(database, work))
 
 
-def test_200_bidders_submit_in_the_last_minute(database, cli):
-    cli("migrate")
+def test_200_bidders_submit_in_the_last_minute(database, migrated, cli):
 
     async def seed(settings):
         challenge, drafts = await make_complete_drafts(settings, ON_TIME + LATE)
@@ -114,8 +113,7 @@ def test_200_bidders_submit_in_the_last_minute(database, cli):
     assert "audit chain intact" in cli("audit", "verify").stdout
 
 
-def test_200_simultaneous_score_posts_leave_one_row_per_criterion(database, cli):
-    cli("migrate")
+def test_200_simultaneous_score_posts_leave_one_row_per_criterion(database, migrated, cli):
 
     async def seed(settings):
         challenge = await make_review_challenge()

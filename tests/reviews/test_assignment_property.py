@@ -3,11 +3,14 @@ experts and declarations (pure functions: no database)."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 
 from challenge.reviews.assignment import BidInput, ExpertInput, propose, similarity, tokens
 from challenge.reviews.conflicts import (
     BidFacts, ExpertFacts, OrgRef, PersonRef, _reasons_with_ties, _ties, conflict_reasons,
 )
+
+pytestmark = pytest.mark.db_independent
 
 ORG_NAMES = ["清华大学", "浙江大学", "宝武低碳冶金科技有限公司", "华能清洁能源集团有限公司", "中科院过程所", "某某科技"]
 ORG_CODES = ["91110000100001234X", "12330000470003281Y", "", ""]

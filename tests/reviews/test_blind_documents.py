@@ -25,6 +25,8 @@ from factories.reviews import assign, make_expert, make_panel, make_review_bid, 
     make_submitted_version
 from factories.uploads import ole_doc_bytes
 
+pytestmark = pytest.mark.db_independent
+
 MB = 1024 * 1024
 
 
