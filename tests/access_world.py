@@ -212,6 +212,7 @@ QUERIES = {
     "/bids/manage/export": "?challenge_id={challenge_id}",
     "/bids/manage/attachments.zip": "?challenge_id={challenge_id}",
     "/needs/new": "?campaign={campaign_id}",
+    "/catalogue/rounds/{round_id}/offer": "?offer_id={offer_id}",
 }
 # Fields a POST needs to name its object (the rest of the form is left empty).
 FORMS = {"/needs/new": {"campaign_id": "{campaign_id}"}, "/bids/new": {}}
@@ -259,7 +260,8 @@ def fill(path: str, world: World, role: str, side: str) -> str:
 
 
 def is_scoped(path: str) -> bool:
-    """Whether the path names an object that belongs to an organisation or a person."""
+    """Whether the path (or its query) names an object that belongs to an organisation or a person."""
+    path += QUERIES.get(path, "")
     return any("{" + name in path for name in ("org_id", "need_id", "bid_id", "membership_id", "user_id",
                                                    "assignment_id", "declaration_id", "identity_id",
                                                    "objection_id", "project_id", "version_id", "report_id",

@@ -142,6 +142,7 @@ LABELS: dict[str, str] = {
     "catalogue_round.notice": N_("推广目录进入公示"),
     "catalogue_round.published": N_("发布推广目录"),
     "catalogue_candidate.propose": N_("申报推广目录候选技术"),
+    "catalogue_candidate.apply": N_("技术成果申报推广目录"),
     "catalogue_candidate.proposed": N_("候选技术待初审"),
     "catalogue_candidate.eligible": N_("候选技术通过初审"),
     "catalogue_candidate.screened_out": N_("候选技术未通过初审"),

@@ -183,8 +183,12 @@ class AssessmentTarget(Model):
 
 
 class RubricCriterion(Model):
+    """A criterion of a challenge's review rubric, or of a panel's own (a panel outside any challenge)."""
+
     id = fields.IntField(primary_key=True)
-    challenge = fields.ForeignKeyField("models.Challenge", related_name="criteria", on_delete=fields.CASCADE)
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="criteria", null=True,
+                                       on_delete=fields.CASCADE)
+    panel = fields.ForeignKeyField("models.Panel", related_name="own_criteria", null=True, on_delete=fields.CASCADE)
     position = fields.IntField(default=0)
     name = fields.CharField(max_length=200)
     weight = fields.IntField()  # percent; a rubric's weights sum to 100

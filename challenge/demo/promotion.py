@@ -2,15 +2,16 @@
 takes the accepted 印染高盐废水 project's two technologies (its achieved values carried over)
 through screening, technical evaluation by panels of the demo experts and a notice, into
 version 1 of the catalogue; one entry is then withdrawn with its reason (version 2), and an
-adoption case is recorded against the other. Dates run over the past weeks."""
+adoption case is recorded against the other. Dates run over the past weeks. A second round is open
+now, and a published technology offer of 清华大学 (bidder@demo.cn) has applied to it, awaiting screening."""
 
 from datetime import timedelta
 from decimal import Decimal
 
-from challenge.challenges.models import RubricCriterion
 from challenge.delivery.models import Project, ProjectStatus
 from challenge.promotion import catalogue, rounds
 from challenge.promotion.models import Candidate, CatalogueEntry, CatalogueRound
+from challenge.supply.models import Offer, OfferStatus
 from challenge.results import services as results
 from challenge.reviews import services as reviews
 from challenge.reviews.models import Assignment
@@ -56,7 +57,6 @@ async def load(ctx, settings) -> None:
                                       note="符合申报条件：已通过验收，示范工程运行 12 个月")
     await rounds.start_evaluation(round_=round_, actor=admin)
     experts = [ctx.users[f"expert{n}@demo.cn"] for n in range(1, 7) if f"expert{n}@demo.cn" in ctx.users]
-    criteria = list(await RubricCriterion.filter(challenge_id=project.challenge_id).order_by("position", "id"))
     for offset, candidate in enumerate(await Candidate.filter(round_id=round_.id).order_by("id")):
         panel = await rounds.form_evaluation(
             candidate=candidate, actor=admin, name=f"{candidate.name}技术评价专家组",
@@ -64,6 +64,7 @@ async def load(ctx, settings) -> None:
             dispersion_threshold=Decimal("10"))
         await reviews.propose_assignments(panel=panel, actor=admin)
         await reviews.confirm_assignments(panel=panel, actor=admin)
+        criteria = await reviews.rubric_of(panel)  # the round's technical evaluation rubric
         for number, assignment in enumerate(await Assignment.filter(panel=panel).order_by("id")):
             expert = next(e for e in experts if e.id == assignment.expert_id)
             await reviews.save_scores(
@@ -83,3 +84,21 @@ async def load(ctx, settings) -> None:
     await catalogue.add_case(entry=first, actor=admin, adopted_on=(start + timedelta(days=40)).date(), **CASE)
     await catalogue.withdraw_entry(entry=second, actor=admin, now=notice.ends_at + timedelta(days=10),
                                    reason="持有单位申请撤回：蒸发结晶单元正在升级改造，待新一轮验收后重新申报。")
+    await _open_round_with_an_offer(ctx)
+
+
+async def _open_round_with_an_offer(ctx) -> None:
+    """The next round, open now, with one published demo offer applied by its owner."""
+    admin, owner = ctx.users["admin@demo.cn"], ctx.users.get("bidder@demo.cn")
+    now = now_utc()
+    round_ = await rounds.create_round(
+        actor=admin, year=now.year, title=f"{now.year}年度第二批绿色技术推广目录遴选",
+        conditions="本平台项目通过验收的成果，或经审核公开的技术成果；技术成熟度不低于 7 级，有示范工程和第三方检测报告。",
+        deadline=now + timedelta(days=30), domain_ids=[d.id for d in ctx.domains])
+    round_ = await rounds.open_round(round_=round_, actor=admin, now=now)
+    offer = await Offer.filter(organisation_id=owner.organisation_id, status=OfferStatus.PUBLISHED) \
+        .order_by("id").first() if owner is not None else None
+    if offer is None:
+        return
+    fields = await rounds.offer_fields(offer)
+    await rounds.apply_offer(round_=round_, offer=offer, actor=owner, **fields)

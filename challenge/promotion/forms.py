@@ -6,6 +6,8 @@ from challenge.web.forms import Form
 from challenge.web.i18n import _
 
 PARAMETER_ROWS = 8  # blank rows offered on a form (more come back after each save)
+RUBRIC_ROWS = 6  # rows offered for a round's technical evaluation rubric
+MAX_RUBRIC_ROWS = 20
 
 
 def parameter_rows(parameters: list[dict], extra: int = 3) -> list[int]:
@@ -37,12 +39,48 @@ def parse_parameters(form: Form) -> list[dict]:
     return rows
 
 
+def rubric_data(rubric: list[dict]) -> dict[str, str]:
+    """A round's rubric as form fields."""
+    data = {}
+    for i, row in enumerate(rubric):
+        data.update({f"rubric-{i}-name": row["name"], f"rubric-{i}-weight": str(row["weight"]),
+                     f"rubric-{i}-guidance": row.get("guidance", "")})
+    return data
+
+
+def rubric_rows(form: Form) -> list[int]:
+    filled = [i for i in range(MAX_RUBRIC_ROWS) if form.get(f"rubric-{i}-name").strip()]
+    return list(range(min(max(RUBRIC_ROWS, (filled[-1] + 2) if filled else 0), MAX_RUBRIC_ROWS)))
+
+
+def parse_rubric(form: Form) -> list[dict] | None:
+    """The rubric's rows (name, weight in percent, guidance; scored out of 100); None when the form
+    has no rubric rows at all (the round then takes the default rubric)."""
+    if not any(key.startswith("rubric-") for key in form.data):
+        return None
+    rows = []
+    for i in range(MAX_RUBRIC_ROWS):
+        name = form.get(f"rubric-{i}-name").strip()
+        weight = form.get(f"rubric-{i}-weight").strip()
+        guidance = form.get(f"rubric-{i}-guidance").strip()
+        if not (name or weight or guidance):
+            continue
+        if not name or not weight.isdigit() or not 1 <= int(weight) <= 100:
+            form.error("rubric", _("第 %(n)s 行评价要素须填写名称和 1 到 100 之间的权重", n=i + 1))
+        elif len(name) > 200 or len(guidance) > 2000:
+            form.error("rubric", _("第 %(n)s 行评价要素过长", n=i + 1))
+        else:
+            rows.append({"name": name, "weight": int(weight), "max_score": 100, "guidance": guidance})
+    return rows
+
+
 def parse_round(form: Form, domain_ids: list[int]) -> dict:
     return {"year": form.integer("year", required=True, min_value=2000, max_value=2100),
             "title": form.text("title", required=True, max_length=200),
             "conditions": form.text("conditions", required=True, max_length=5000),
             "deadline": form.datetime_local("deadline", required=True),
-            "domain_ids": [int(v) for v in form.choices("domains", domain_ids, required=True)]}
+            "domain_ids": [int(v) for v in form.choices("domains", domain_ids, required=True)],
+            "rubric": parse_rubric(form)}
 
 
 def parse_candidate(form: Form, domain_ids: list[int]) -> dict:

@@ -1,7 +1,8 @@
 """Catalogue rounds (推广目录遴选), their candidates, and the published catalogue (推广目录).
 
 A round is opened by the programme office with its conditions; candidates come from accepted
-projects (the achieved values of their assessment targets carried into their parameters). Each
+projects (the achieved values of their assessment targets carried into their parameters) and from
+published technology offers their owners apply with (技术成果申报). Each
 candidate eligible after screening is evaluated by an expert panel of the reviews area (purpose
 `evaluation`), the proposed entries go on a public notice of the results area, and publishing
 the round lists them in the catalogue. Every published state of the catalogue is a
@@ -77,6 +78,8 @@ class CatalogueRound(Model):
     title = fields.CharField(max_length=200)
     conditions = fields.TextField()
     deadline = fields.DatetimeField()  # applications close
+    # The technical evaluation rubric (技术评价) of the round: [{"name", "weight", "max_score", "guidance"}].
+    rubric = fields.JSONField(default=list)
     domains = fields.ManyToManyField("models.Domain", related_name="catalogue_rounds", through="catalogue_round_domain")
     status = fields.CharEnumField(RoundStatus, max_length=12, default=RoundStatus.DRAFT, db_index=True)
     # The current catalogue notice (a withdrawn one is chained to its revision by `replaces`).
@@ -96,13 +99,15 @@ class Candidate(Model):
     """A technology proposed for the catalogue in a round, with the catalogue's fields.
 
     A project may yield several technologies (a material and a process), each its own candidate
-    under its own name."""
+    under its own name. An offer applies once per round."""
 
     id = fields.IntField(primary_key=True)
     round = fields.ForeignKeyField("models.CatalogueRound", related_name="candidates", on_delete=fields.CASCADE)
     source = fields.CharEnumField(CandidateSource, max_length=8, default=CandidateSource.PROJECT)
     project = fields.ForeignKeyField("models.Project", related_name="catalogue_candidates", null=True,
                                      on_delete=fields.RESTRICT)
+    offer = fields.ForeignKeyField("models.Offer", related_name="catalogue_candidates", null=True,
+                                   on_delete=fields.RESTRICT)
     organisation = fields.ForeignKeyField("models.Organisation", related_name="catalogue_candidates", null=True,
                                           on_delete=fields.SET_NULL)
     name = fields.CharField(max_length=200)
@@ -123,7 +128,7 @@ class Candidate(Model):
     class Meta:
         table = "catalogue_candidate"
         ordering = ["id"]
-        unique_together = [("round", "project", "name")]
+        unique_together = [("round", "project", "name"), ("round", "offer")]
 
 
 class CatalogueEntry(Model):

@@ -1,6 +1,6 @@
-"""Catalogue rounds (推广目录遴选): opening a round, candidates from accepted projects, screening,
-technical evaluation (技术评价) by a panel of the reviews area, the catalogue notice (公示) with
-objections (results area), and publication into the catalogue.
+"""Catalogue rounds (推广目录遴选): opening a round, candidates from accepted projects and from
+published technology offers, screening, technical evaluation (技术评价) by a panel of the reviews
+area, the catalogue notice (公示) with objections (results area), and publication into the catalogue.
 
 `set_round_status()` is the only writer of `CatalogueRound.status` and `set_candidate_status()`
 of `Candidate.status`; each writes its audit entry.
@@ -17,9 +17,10 @@ from challenge.accounts.models import User
 from challenge.audit.services import record
 from challenge.bids.models import Bid
 from challenge.catalog.models import Domain
-from challenge.challenges.models import Challenge
+from challenge.challenges.models import Aggregation, Challenge
 from challenge.delivery import permissions as delivery_permissions
 from challenge.delivery.models import AcceptanceReport, AchievedValue, Project, ProjectStatus
+from challenge.enums import N_
 from challenge.errors import DomainError, InvalidTransition, PermissionDenied
 from challenge.promotion import catalogue
 from challenge.promotion.models import (
@@ -40,12 +41,29 @@ from challenge.results.models import Notice, NoticeKind, NoticeStatus
 from challenge.reviews import panels
 from challenge.reviews import services as reviews
 from challenge.reviews.models import Panel, PanelPurpose, PanelStatus
+from challenge.supply import permissions as supply_permissions
+from challenge.supply import services as supply_services
+from challenge.supply.models import Offer, OfferParameter, OfferStatus
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
 MAX_PARAMETERS = 30
+
+# The technical evaluation rubric (技术评价) a round states when it is created; names translated when shown.
+EVALUATION_RUBRIC = [
+    {"name": N_("技术先进性"), "weight": 25, "max_score": 100,
+     "guidance": N_("与国内外同类技术相比的先进程度，关键指标的水平")},
+    {"name": N_("技术成熟度"), "weight": 20, "max_score": 100,
+     "guidance": N_("工程应用和示范情况，运行的稳定性与可靠性")},
+    {"name": N_("适用性与推广潜力"), "weight": 20, "max_score": 100,
+     "guidance": N_("适用的行业和场景范围，推广的条件与市场规模")},
+    {"name": N_("经济性"), "weight": 20, "max_score": 100,
+     "guidance": N_("投资与运行成本，投资回收期")},
+    {"name": N_("环境效益"), "weight": 15, "max_score": 100,
+     "guidance": N_("节能量、二氧化碳及污染物减排量")},
+]
 
 
 def _check_organiser(actor: User | None) -> None:
@@ -95,8 +113,10 @@ async def set_candidate_status(*, candidate: Candidate, status: CandidateStatus,
 # -- the round ------------------------------------------------------------------------------------
 
 async def create_round(*, actor: User, year: int | None, title: str, conditions: str, deadline: datetime | None,
-                       domain_ids: list[int]) -> CatalogueRound:
-    """A round in draft, with its conditions. Audit `catalogue_round.create`."""
+                       domain_ids: list[int], rubric: list[dict] | None = None) -> CatalogueRound:
+    """A round in draft, with its conditions and its technical evaluation rubric (the default one
+    when not given: weights in percent summing to 100, each criterion scored out of 100). Audit
+    `catalogue_round.create`."""
     _check_organiser(actor)
     title, conditions = title.strip(), conditions.strip()
     domains = await Domain.filter(id__in=domain_ids or [0], is_active=True)
@@ -115,15 +135,20 @@ async def create_round(*, actor: User, year: int | None, title: str, conditions:
         errors["deadline"] = _("请填写申报截止时间")
     if not domains or len(domains) != len(set(domain_ids)):
         errors["domains"] = _("请至少选择一个领域")
+    rubric = EVALUATION_RUBRIC if rubric is None else rubric
+    if not rubric:
+        errors["rubric"] = _("请至少填写一项技术评价要素")
+    elif sum(row["weight"] for row in rubric) != 100:
+        errors["rubric"] = _("技术评价要素的权重合计须为 100，当前为 %(total)s", total=sum(r["weight"] for r in rubric))
     if errors:
         raise DomainError(_("遴选批次未保存，请先解决以下问题"), errors=errors)
     async with in_transaction():
         round_ = await CatalogueRound.create(year=year, title=title, conditions=conditions, deadline=deadline,
-                                             created_by=actor)
+                                             rubric=rubric, created_by=actor)
         await round_.domains.add(*domains)
         await record(actor=actor, action="catalogue_round.create", obj=round_,
                      after={"year": year, "title": title, "deadline": deadline,
-                            "domains": sorted(d.id for d in domains)})
+                            "domains": sorted(d.id for d in domains), "rubric": rubric})
     return round_
 
 
@@ -230,6 +255,76 @@ async def propose_candidate(*, round_: CatalogueRound, project: Project, actor: 
     return candidate
 
 
+def can_apply_offer(user, offer: Offer) -> bool:
+    """Who applies an offer to a round: a member acting for the offer's organisation (supply's rule)."""
+    return supply_permissions.can_act_for_offer(user, offer)
+
+
+async def open_rounds(now: datetime | None = None) -> list[CatalogueRound]:
+    """Rounds taking applications now (open, before their deadline), with their domains."""
+    return list(await CatalogueRound.filter(status=RoundStatus.OPEN, deadline__gt=now or now_utc())
+                .prefetch_related("domains").order_by("deadline", "id"))
+
+
+async def offer_fields(offer: Offer) -> dict:
+    """An offer's content in the catalogue's fields, to prefill its application (the owner edits them)."""
+    parameters = [{"name": p.name, "value": p.value, "unit": p.unit}
+                  for p in await OfferParameter.filter(offer_id=offer.id).order_by("position", "id")]
+    figures = []
+    if offer.energy_saved_tce is not None:
+        figures.append(_("年节能量 %(n)s 吨标准煤", n=offer.energy_saved_tce))
+    if offer.co2_reduced_t is not None:
+        figures.append(_("年二氧化碳减排量 %(n)s 吨", n=offer.co2_reduced_t))
+    if offer.cost_wan is not None:
+        figures.append(_("典型投资 %(n)s 万元", n=offer.cost_wan))
+    benefits = "；".join(figures)
+    if offer.benefits_text:
+        benefits = f"{benefits}。{offer.benefits_text}" if benefits else offer.benefits_text
+    return {"name": offer.name, "domain_id": offer.domain_id, "scope": offer.scope or offer.summary,
+            "core_process": offer.core_process, "parameters": parameters[:MAX_PARAMETERS], "benefits": benefits}
+
+
+async def apply_offer(*, round_: CatalogueRound, offer: Offer, actor: User, name: str, domain_id: int | None,
+                      scope: str, core_process: str, parameters: list[dict], benefits: str,
+                      now: datetime | None = None) -> Candidate:
+    """A published technology offer applied to an open round by its owner, before the deadline, in
+    one of the round's domains, with the catalogue's fields (prefilled from the offer, edited by
+    the owner). Refused, nothing saved, for someone not acting for the offer's organisation, an
+    offer not published, a round not open or past its deadline, incomplete fields, an offer
+    already applied to the round. Audit `catalogue_candidate.apply`."""
+    now = now or now_utc()
+    if actor is None:
+        raise PermissionDenied(_("只有技术成果所属单位的成员可以申报推广目录"))
+    await supply_services.check_owner(actor, offer.organisation_id)
+    if offer.status != OfferStatus.PUBLISHED:
+        raise InvalidTransition(_("只有审核发布的技术成果可以申报推广目录"))
+    if round_.status != RoundStatus.OPEN:
+        raise InvalidTransition(_("该遴选批次当前不受理申报（%(s)s）", s=round_.status.label))
+    if now >= round_.deadline:
+        raise InvalidTransition(_("申报已于 %(end)s 截止", end=format_datetime(round_.deadline)))
+    name, scope, core_process, benefits = name.strip(), scope.strip(), core_process.strip(), benefits.strip()
+    round_domains = {d.id for d in await round_.domains.all()}
+    domain = await Domain.get_or_none(id=domain_id) if domain_id in round_domains else None
+    errors = candidate_errors(name=name, domain=domain, scope=scope, core_process=core_process, benefits=benefits,
+                              parameters=parameters)
+    if errors:
+        raise DomainError(_("申报未提交，请先解决以下问题"), errors=errors)
+    if await Candidate.exists(round_id=round_.id, offer_id=offer.id):
+        raise DomainError(_("该技术成果已申报本批次"), field="name")
+    try:
+        async with in_transaction():
+            candidate = await Candidate.create(
+                round=round_, source=CandidateSource.OFFER, offer=offer, organisation_id=offer.organisation_id,
+                name=name, domain=domain, scope=scope, core_process=core_process, parameters=parameters,
+                benefits=benefits, proposed_by=actor)
+            await record(actor=actor, action="catalogue_candidate.apply", obj=candidate,
+                         after={"round_id": round_.id, "offer_id": offer.id, "name": name,
+                                "parameters": parameters})
+    except IntegrityError:
+        raise DomainError(_("该技术成果已申报本批次"), field="name") from None
+    return candidate
+
+
 async def screen_candidate(*, candidate: Candidate, actor: User, eligible: bool | None, note: str) -> Candidate:
     """The office's screening (初审) against the round's conditions; a refusal states its reason."""
     _check_organiser(actor)
@@ -256,23 +351,33 @@ async def screen_candidate(*, candidate: Candidate, actor: User, eligible: bool 
 async def form_evaluation(*, candidate: Candidate, actor: User, name: str, member_ids: list[int],
                           chair_id: int | None, deputy_id: int | None, due_at, dispersion_threshold,
                           blind_review: bool = False) -> Panel:
-    """The candidate's technical evaluation panel, formed by the reviews area's panel rules: its
-    experts conflict-checked against the project's consortium, scoring on the challenge's rubric,
-    aggregated by its rule (trimmed mean). Audit `catalogue_candidate.evaluation`."""
+    """The candidate's technical evaluation panel, formed by the reviews area's panel rules: every
+    candidate of the round is scored on the round's rubric (技术评价) and aggregated by the trimmed
+    mean, so their scores compare.
+
+    A project's panel reviews the project's bid: its experts conflict-checked against the
+    project's consortium. An offer's is a panel outside any challenge: its experts
+    conflict-checked against the offer's organisation (the holder), reviewed openly (the holder is
+    part of what is evaluated). Audit `catalogue_candidate.evaluation`."""
     _check_organiser(actor)
     round_ = await CatalogueRound.get(id=candidate.round_id)
     if round_.status != RoundStatus.EVALUATING:
         raise InvalidTransition(_("遴选批次进入技术评价阶段后方可组建评价专家组"))
     if candidate.status != CandidateStatus.ELIGIBLE or candidate.panel_id is not None:
         raise InvalidTransition(_("该候选技术已组建评价专家组或未通过初审"))
-    project = await Project.get(id=candidate.project_id)
-    challenge = await Challenge.get(id=project.challenge_id)
-    bid = await Bid.get(id=project.bid_id)
+    common = {"purpose": PanelPurpose.EVALUATION, "stage": None, "name": name, "member_ids": member_ids,
+              "chair_id": chair_id, "deputy_id": deputy_id, "due_at": due_at,
+              "dispersion_threshold": dispersion_threshold, "actor": actor,
+              "rubric": round_.rubric or EVALUATION_RUBRIC, "aggregation": Aggregation.TRIMMED_MEAN}
+    if candidate.source == CandidateSource.OFFER:
+        offer = await Offer.get(id=candidate.offer_id).select_related("organisation")
+        subject = {"challenge": None, "bids": [], "holder": offer.organisation, "blind_review": False}
+    else:
+        project = await Project.get(id=candidate.project_id)
+        subject = {"challenge": await Challenge.get(id=project.challenge_id),
+                   "bids": [await Bid.get(id=project.bid_id)], "blind_review": blind_review}
     async with in_transaction():
-        panel = await panels.form_panel(
-            challenge=challenge, purpose=PanelPurpose.EVALUATION, stage=None, bids=[bid], name=name,
-            member_ids=member_ids, chair_id=chair_id, deputy_id=deputy_id, due_at=due_at,
-            dispersion_threshold=dispersion_threshold, actor=actor, blind_review=blind_review)
+        panel = await panels.form_panel(**common, **subject)
         updated = await Candidate.filter(id=candidate.id, panel_id=None).update(panel_id=panel.id)
         if not updated:
             raise InvalidTransition(_("该候选技术已组建评价专家组或未通过初审"))
@@ -307,7 +412,7 @@ async def evaluation(round_: CatalogueRound) -> list[EvaluationRow]:
         panel = candidate.panel
         score, experts, flagged = None, 0, False
         if panel is not None and panel.status == PanelStatus.CONCLUDED:
-            ranked = await reviews.ranking(panel=panel, aggregation_rule=panel.challenge.aggregation)
+            ranked = await reviews.ranking(panel=panel, aggregation_rule=panel.aggregation_rule(panel.challenge))
             if ranked:
                 score, experts, flagged = ranked[0].score_display, ranked[0].count, ranked[0].flagged
         rows.append(EvaluationRow(candidate=candidate, panel=panel, score=score, experts=experts, flagged=flagged))

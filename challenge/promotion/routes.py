@@ -31,6 +31,9 @@ from challenge.results import routes as result_routes
 from challenge.results import services as results
 from challenge.results.models import Notice, NoticeKind, Objection, ObjectionStatus, Remedy
 from challenge.reviews import queries as review_queries
+from challenge.supply import permissions as supply_permissions
+from challenge.supply import routes as supply_routes
+from challenge.supply.models import Offer, OfferStatus
 from challenge.web.auth import current_user, require_organiser, require_role, require_user
 from challenge.web.flash import flash
 from challenge.web.forms import Form, read_form
@@ -141,8 +144,14 @@ async def round_page(request: Request):
     if user is not None and user.is_bidder and user.organisation_id and round_.status == RoundStatus.OPEN:
         own_projects = await rounds.accepted_projects(organisation_id=user.organisation_id)
     now = now_utc()
+    own_offers = []
+    if supply_permissions.can_publish_offers(user) and round_.status == RoundStatus.OPEN and now < round_.deadline:
+        applied = await Candidate.filter(round_id=round_.id, offer_id__isnull=False).values_list("offer_id", flat=True)
+        own_offers = await Offer.filter(organisation_id=user.organisation_id, status=OfferStatus.PUBLISHED) \
+            .exclude(id__in=list(applied)).order_by("-id").limit(50)
     return render(request, "promotion/round.html", {
         "round": round_, "notice": notice, "proposed": proposed, "now": now, "own_projects": own_projects,
+        "own_offers": own_offers,
         "entries": await rounds.listed_entries(round_) if round_.status == RoundStatus.PUBLISHED else [],
         "closed_message": objections.closed_message(notice, now) if notice else "",
         "can_object": notice is not None and user is not None and notice.accepts_objections(now), **ENUMS})
@@ -227,6 +236,62 @@ async def apply_page(request: Request):
     return await _candidate_form(request, round_, projects, f"/catalogue/rounds/{round_.id}")
 
 
+# == an offer applied by its owner =============================================================
+
+async def offer_apply_page(request: Request):
+    """The owner of a published offer applies it to the open round, with the catalogue's fields
+    prefilled from the offer (`?offer_id=`)."""
+    user = require_user(request)
+    round_ = await _public_round(request)
+    chosen = request.query_params.get("offer_id", "")
+    offer = await Offer.get_or_none(id=int(chosen)).select_related("organisation") \
+        if chosen.isdigit() and len(chosen) < 10 else None
+    if offer is None or not supply_permissions.can_view_offer(user, offer):
+        raise HTTPException(404)
+    if not rounds.can_apply_offer(user, offer):
+        raise HTTPException(403, _("只有技术成果所属单位的成员可以申报推广目录"))
+    if round_.status != RoundStatus.OPEN or offer.status != OfferStatus.PUBLISHED:
+        raise HTTPException(404)
+    domains = list(await round_.domains.all())
+    prefill = await rounds.offer_fields(offer)
+    form = Form({"name": prefill["name"], "domain": str(prefill["domain_id"] or ""), "scope": prefill["scope"],
+                 "core_process": prefill["core_process"], "benefits": prefill["benefits"],
+                 **forms.parameter_data(prefill["parameters"])})
+    back = f"/supply/{offer.id}#catalogue"
+    if request.method == "POST":
+        form = Form(await read_form(request))
+        data = forms.parse_candidate(form, [d.id for d in domains])
+        if form.is_valid:
+            try:
+                await create_once(form, user=user, location=lambda made: back,
+                                  create=lambda: rounds.apply_offer(round_=round_, offer=offer, actor=user, **data))
+            except DomainError as error:
+                form.add_errors(error.errors or {"name": error.message})
+            else:
+                flash(request, _("已申报推广目录，将由项目管理办公室进行初审。"))
+                return redirect(back)
+    parameters = forms.parse_parameters(Form(form.data))
+    return render(request, "promotion/offer_apply.html", {
+        "round": round_, "offer": offer, "form": form, "domains": domains, "back": back,
+        "rows": forms.parameter_rows(parameters)}, status_code=form.status_code)
+
+
+async def offer_section(offer: Offer, user) -> dict | None:
+    """On an offer's page, for its owners: the open rounds it may apply to and its applications."""
+    if not rounds.can_apply_offer(user, offer):
+        return None
+    applied = list(await Candidate.filter(offer_id=offer.id).select_related("round").order_by("-id"))
+    taken = {c.round_id for c in applied}
+    open_ = [r for r in await rounds.open_rounds() if r.id not in taken] \
+        if offer.status == OfferStatus.PUBLISHED else []
+    if not applied and not open_:
+        return None
+    return {"template": "promotion/_offer_rounds.html", "open_rounds": open_, "applied": applied}
+
+
+supply_routes.PAGE_SECTIONS.append(offer_section)
+
+
 # == the organiser's desk ======================================================================
 
 async def manage(request: Request):
@@ -239,7 +304,7 @@ async def manage(request: Request):
 async def round_new(request: Request):
     user = require_organiser(request)
     domains = await _domains()
-    form = Form({"year": str(now_utc().year), "domains": ""})
+    form = Form({"year": str(now_utc().year), "domains": "", **forms.rubric_data(rounds.EVALUATION_RUBRIC)})
     if request.method == "POST":
         form = Form(await read_form(request))
         data = forms.parse_round(form, [d.id for d in domains])
@@ -254,7 +319,8 @@ async def round_new(request: Request):
                 return redirect(f"/catalogue/manage/rounds/{made.id}")
     return render(request, "promotion/round_form.html", {
         "form": form, "domains": [(d.id, d.label) for d in domains],
-        "selected": [int(v) for v in form.getlist("domains") if v.isdigit()]}, status_code=form.status_code)
+        "selected": [int(v) for v in form.getlist("domains") if v.isdigit()],
+        "rubric_rows": forms.rubric_rows(form)}, status_code=form.status_code)
 
 
 async def _managed_round(request: Request) -> CatalogueRound:
@@ -356,7 +422,10 @@ async def panel_new(request: Request):
     user = require_organiser(request)
     candidate = await _managed_candidate(request)
     project = candidate.project
-    pool = await review_queries.pool_with_conflicts(project.challenge_id, [project.bid_id])
+    if project is not None:
+        pool = await review_queries.pool_with_conflicts(project.challenge_id, [project.bid_id])
+    else:  # an offer: conflicts with its organisation
+        pool = await review_queries.pool_with_conflicts(None, holder_id=candidate.organisation_id)
     expert_ids = [row["user"].id for row in pool]
     form = Form({"name": _("%(title)s技术评价专家组", title=candidate.name), "dispersion_threshold": "15"})
     if request.method == "POST":
@@ -481,6 +550,7 @@ routes = [
     Route("/versions/{number:int}.{fmt}", version_download, name="version_download"),
     Route("/rounds/{round_id:int}", round_page, name="round"),
     Route("/rounds/{round_id:int}/apply", apply_page, methods=["GET", "POST"], name="apply"),
+    Route("/rounds/{round_id:int}/offer", offer_apply_page, methods=["GET", "POST"], name="offer_apply"),
     Route("/notices/{notice_id:int}", notice_page, name="notice"),
     Route("/notices/{notice_id:int}/object", object_page, methods=["GET", "POST"], name="object"),
     Route("/manage", manage, name="manage"),

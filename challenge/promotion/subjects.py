@@ -1,5 +1,6 @@
 """What an expert of a technical evaluation panel reviews (registered with `reviews.subjects`): the
-candidate's catalogue fields, with its project's acceptance (achieved values) behind them."""
+candidate's catalogue fields, with its project's acceptance (achieved values) behind them, or the
+technology offer it came from (a panel outside any challenge: no bid, never blind)."""
 
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ def _cleaner(names, is_blind: bool):
 
 async def candidate_subject(*, panel: Panel, challenge: Challenge, bid: Bid, code: str, is_blind: bool
                             ) -> subjects.Subject:
-    candidate = await Candidate.get(panel_id=panel.id).select_related("domain", "round")
+    candidate = await Candidate.get(panel_id=panel.id).select_related("domain", "round", "organisation")
     clean = _cleaner(await queries.party_names(bid) if is_blind else None, is_blind)
     for field in ("name", "scope", "core_process", "benefits"):
         setattr(candidate, field, clean(getattr(candidate, field)))

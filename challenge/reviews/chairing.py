@@ -13,7 +13,7 @@ that appears during the review takes effect at once.
 from dataclasses import dataclass, field
 
 from challenge.errors import DomainError
-from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.conflicts import conflicts_for_panel
 from challenge.reviews.models import PanelBid, PanelMember
 from challenge.web.i18n import gettext as _
 
@@ -24,8 +24,8 @@ class Chairing:
 
     chair_id: int | None
     deputy_id: int | None
-    bid_ids: frozenset[int]
-    conflicted: dict[int, frozenset[int]] = field(default_factory=dict)  # user id -> bid ids
+    bid_ids: frozenset[int | None]  # None: the one entry of a panel outside any challenge
+    conflicted: dict[int, frozenset[int | None]] = field(default_factory=dict)  # user id -> bid ids
 
     def hidden_from(self, user_id: int | None) -> frozenset[int]:
         """The bids this person may not see (empty for an organiser, who is no panel member)."""
@@ -75,26 +75,26 @@ async def chairing_of(panel) -> Chairing:
     bid_ids = frozenset(await PanelBid.filter(panel_id=panel.id).values_list("bid_id", flat=True))
     leaders = [i for i in (chair_id, deputy_id) if i is not None]
     return Chairing(chair_id=chair_id, deputy_id=deputy_id, bid_ids=bid_ids,
-                    conflicted=await _conflicts(panel.challenge_id, leaders, list(bid_ids)))
+                    conflicted=await _conflicts(panel, leaders, list(bid_ids)))
 
 
-async def _conflicts(challenge_id: int, user_ids: list[int], bid_ids: list[int]) -> dict[int, frozenset[int]]:
+async def _conflicts(panel, user_ids: list[int], bid_ids: list[int | None]) -> dict[int, frozenset[int | None]]:
     if not user_ids or not bid_ids:
         return {}
-    pairs = await conflicts_for_challenge(challenge_id=challenge_id, expert_ids=user_ids, bid_ids=bid_ids)
+    pairs = await conflicts_for_panel(panel, expert_ids=user_ids, bid_ids=bid_ids)
     found: dict[int, set[int]] = {}
     for expert_id, bid_id in pairs:
         found.setdefault(expert_id, set()).add(bid_id)
     return {user_id: frozenset(bids) for user_id, bids in found.items()}
 
 
-async def check_cover(*, challenge_id: int, bid_ids: list[int], chair_id: int | None, deputy_id: int | None,
+async def check_cover(*, panel, bid_ids: list[int | None], chair_id: int | None, deputy_id: int | None,
                       names: dict[int, str]) -> None:
     """Refuse a chair conflicted with a bid of the panel unless a deputy free of conflict with
-    those bids is named (the panel form's rule)."""
+    those bids is named (the panel form's rule). `panel` may be the unsaved panel being formed."""
     if deputy_id is not None and deputy_id == chair_id:
         raise DomainError(_("副组长不能由组长兼任"), field="deputy")
-    conflicts = await _conflicts(challenge_id, [i for i in (chair_id, deputy_id) if i is not None], bid_ids)
+    conflicts = await _conflicts(panel, [i for i in (chair_id, deputy_id) if i is not None], bid_ids)
     chair_conflicts = conflicts.get(chair_id, frozenset())
     if not chair_conflicts:
         return

@@ -26,9 +26,11 @@ async def verify_results(challenge_id: int, out=print) -> int:
     if not panels:
         out(f"challenge {challenge_id}: no review panel, nothing to verify")
         return 0
-    criteria = await services.criteria_info(challenge.id)
     differences = 0
     for panel in panels:
+        # A panel may score on its own rubric and rule (a catalogue candidate's technical evaluation).
+        criteria = await services.criteria_for(panel)
+        rule = panel.aggregation_rule(challenge)
         bid_ids = list(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
         bids = dict(await Bid.filter(id__in=bid_ids).values_list("id", "submitted_at"))
         raw = [
@@ -37,9 +39,9 @@ async def verify_results(challenge_id: int, out=print) -> int:
                 assignment__panel_id=panel.id, assignment__status=AssignmentStatus.SUBMITTED,
             ).values_list("assignment_id", "assignment__bid_id", "criterion_id", "value")
         ]
-        independent = aggregation.recompute(raw=raw, criteria=criteria, aggregation=challenge.aggregation, bids=bids)
+        independent = aggregation.recompute(raw=raw, criteria=criteria, aggregation=rule, bids=bids)
         in_sql = [(row.bid_id, row.score) for row in await services.ranking(
-            panel=panel, aggregation_rule=challenge.aggregation, criteria=criteria)]
+            panel=panel, aggregation_rule=rule, criteria=criteria)]
         problems = compare_rankings(independent, in_sql)
         for problem in problems:
             out(f"panel {panel.id} {problem}")

@@ -10,12 +10,17 @@ An expert is conflicted with a bid when
 - he declared a conflict with the lead, a partner or a member (organisation by id, credit code or
   name, person by name or e-mail),
 - he or his organisation bid on the same challenge (in any consortium).
+
+A panel outside any challenge reviews one thing held by an organisation (a technology offer's
+holder, see `Panel`): an expert is conflicted with it when the holder employs him or he declared
+a conflict with the holder (`holder_reasons`). Its one entry has no bid: the pairs are keyed by
+(expert id, None).
 """
 
 import re
 from dataclasses import dataclass, field
 
-from challenge.accounts.models import User
+from challenge.accounts.models import Organisation, User
 from challenge.bids.models import Bid, BidPartner, BidStatus, TeamMember
 from challenge.reviews.models import ConflictDeclaration, ConflictKind, ExpertProfile
 from challenge.web.i18n import gettext as _
@@ -262,6 +267,40 @@ def _reasons_with_ties(expert: ExpertFacts, bid: BidFacts, ties: list[tuple[BidF
             if reason not in reasons:
                 reasons.append(reason)
     return reasons
+
+
+def holder_reasons(expert: ExpertFacts, holder: OrgRef) -> list[str]:
+    """Every reason the expert may not review what `holder` holds, in words. Empty: no conflict."""
+    reasons = []
+    if any(org.matches(holder) for org in expert.organisations if org.id is not None or org.name or org.credit_code):
+        reasons.append(_("本人所在单位是该技术的持有单位"))
+    if any(declared.matches(holder) for declared in expert.declared_orgs):
+        reasons.append(_("本人申报了与该技术持有单位的利益冲突"))
+    return reasons
+
+
+async def conflicts_with_holder(*, holder_id: int | None, expert_ids: list[int]
+                                ) -> dict[tuple[int, None], list[str]]:
+    """(expert id, None) -> reasons, for the experts conflicted with the holder organisation."""
+    holder = await Organisation.get_or_none(id=holder_id) if holder_id is not None else None
+    if holder is None:
+        return {}
+    ref = OrgRef(holder.id, holder.name, holder.credit_code or "")
+    result = {}
+    for expert in (await load_expert_facts(expert_ids)).values():
+        reasons = holder_reasons(expert, ref)
+        if reasons:
+            result[(expert.user_id, None)] = reasons
+    return result
+
+
+async def conflicts_for_panel(panel, *, expert_ids: list[int], bid_ids: list[int | None] | None = None
+                              ) -> dict[tuple[int, int | None], list[str]]:
+    """(expert id, bid id) -> reasons for a panel's entries (or `bid_ids`): against the bids of its
+    challenge, or, for a panel outside any challenge, against its holder. `panel` may be unsaved."""
+    if panel.challenge_id is not None:
+        return await conflicts_for_challenge(challenge_id=panel.challenge_id, expert_ids=expert_ids, bid_ids=bid_ids)
+    return await conflicts_with_holder(holder_id=panel.holder_id, expert_ids=expert_ids)
 
 
 async def reasons_for(*, expert_id: int, bid: Bid) -> list[str]:

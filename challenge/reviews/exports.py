@@ -18,9 +18,9 @@ def _fmt(fmt: str) -> str:
 
 async def ranking_export(*, panel: Panel, fmt: str, show_names: bool, hidden: frozenset[int] = frozenset()):
     """`hidden`: bids the reader is conflicted with, left out (the others numbered among themselves)."""
-    challenge = panel.challenge
-    criteria = await services.criteria_info(challenge.id)
-    ranked = await services.ranking(panel=panel, aggregation_rule=challenge.aggregation, criteria=criteria)
+    criteria = await services.criteria_for(panel)
+    ranked = await services.ranking(panel=panel, aggregation_rule=panel.aggregation_rule(panel.challenge),
+                                    criteria=criteria)
     if hidden:
         ranked = [row for row in ranked if row.bid_id not in hidden]
         for position, row in enumerate(ranked, start=1):
@@ -59,8 +59,7 @@ async def ranking_export(*, panel: Panel, fmt: str, show_names: bool, hidden: fr
 
 
 async def scores_export(*, panel: Panel, fmt: str, show_names: bool):
-    challenge = panel.challenge
-    criteria = await services.criteria_info(challenge.id)
+    criteria = await services.criteria_for(panel)
     codes = await queries.panel_codes(panel.id)
     items = await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES | {
         AssignmentStatus.DECLINED})).select_related("expert").order_by("bid_id", "id")

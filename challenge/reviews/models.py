@@ -3,6 +3,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from challenge.challenges.models import Aggregation
 from challenge.enums import N_, LabelledStrEnum
 
 
@@ -140,10 +141,21 @@ class ConflictDeclaration(Model):
 
 
 class Panel(Model):
-    """A review panel (评审专家组) of a challenge, or of one horse-race stage."""
+    """A review panel (评审专家组) of a challenge, or of one horse-race stage.
+
+    A catalogue round's technical evaluation panel scores on a rubric of its own (the round's,
+    `RubricCriterion.panel`) and aggregates by its own rule. A panel outside any challenge (the
+    evaluation of a candidate that came from a technology offer) has no challenge but a holder,
+    the organisation whose technology it reviews: its one entry has no bid, and conflicts are
+    computed against the holder."""
 
     id = fields.IntField(primary_key=True)
-    challenge = fields.ForeignKeyField("models.Challenge", related_name="panels", on_delete=fields.CASCADE)
+    challenge = fields.ForeignKeyField("models.Challenge", related_name="panels", null=True,
+                                       on_delete=fields.CASCADE)
+    holder = fields.ForeignKeyField("models.Organisation", related_name="held_panels", null=True,
+                                    on_delete=fields.RESTRICT)
+    # None: as the challenge says.
+    aggregation = fields.CharEnumField(Aggregation, max_length=16, null=True)
     stage = fields.ForeignKeyField("models.Stage", related_name="panels", null=True, on_delete=fields.CASCADE)
     purpose = fields.CharEnumField(PanelPurpose, max_length=12, default=PanelPurpose.BID, db_default="bid",
                                    db_index=True)
@@ -166,7 +178,14 @@ class Panel(Model):
         return self.name
 
     def is_blind(self, challenge) -> bool:
-        return challenge.blind_review if self.blind is None else self.blind
+        if self.blind is not None or challenge is None:
+            return bool(self.blind)
+        return challenge.blind_review
+
+    def aggregation_rule(self, challenge) -> Aggregation:
+        if self.aggregation is not None or challenge is None:
+            return self.aggregation or Aggregation.TRIMMED_MEAN
+        return challenge.aggregation
 
 
 class PanelMember(Model):
@@ -185,11 +204,11 @@ class PanelMember(Model):
 
 
 class PanelBid(Model):
-    """A bid under review by a panel, with its blind code (申报 A, B, C...)."""
+    """A bid under review by a panel with its blind code (申报 A, B, C...), or no bid (see `Panel`)."""
 
     id = fields.IntField(primary_key=True)
     panel = fields.ForeignKeyField("models.Panel", related_name="panel_bids", on_delete=fields.CASCADE)
-    bid = fields.ForeignKeyField("models.Bid", related_name="panel_entries", on_delete=fields.CASCADE)
+    bid = fields.ForeignKeyField("models.Bid", related_name="panel_entries", null=True, on_delete=fields.CASCADE)
     code = fields.CharField(max_length=8)
     position = fields.IntField(default=0)
 
@@ -200,11 +219,12 @@ class PanelBid(Model):
 
 
 class Assignment(Model):
-    """One expert reviewing one bid for one panel."""
+    """One expert reviewing one bid for one panel (no bid: the panel's one entry, see `Panel`)."""
 
     id = fields.IntField(primary_key=True)
     panel = fields.ForeignKeyField("models.Panel", related_name="assignments", on_delete=fields.CASCADE)
-    bid = fields.ForeignKeyField("models.Bid", related_name="review_assignments", on_delete=fields.CASCADE)
+    bid = fields.ForeignKeyField("models.Bid", related_name="review_assignments", null=True,
+                                 on_delete=fields.CASCADE)
     expert = fields.ForeignKeyField("models.User", related_name="review_assignments", on_delete=fields.CASCADE)
     status = fields.CharEnumField(AssignmentStatus, max_length=12, default=AssignmentStatus.PROPOSED, db_index=True)
     reason = fields.TextField(default="")  # why it was declined, revoked or reopened

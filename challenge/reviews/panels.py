@@ -5,7 +5,10 @@ deputy, whatever the panel reviews (`PanelPurpose`):
 - the deliverables of one horse-race stage, by the teams still in the race, once the stage's
   deadline has passed and the previous stage's gate has been decided (`create_panel` with a stage);
 - a project in delivery, for its mid-term review or its acceptance (`form_panel`, called by the
-  delivery area with the project's bid).
+  delivery area with the project's bid);
+- a catalogue candidate's technical evaluation (`form_panel`, called by the promotion area): a
+  project's with its bid; an offer's with no challenge and no bid, but its holder, its own rubric
+  and aggregation rule (see `Panel`).
 
 Each bid of a panel gets a blind code (申报 A, B, …) in a random order.
 """
@@ -16,10 +19,10 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from challenge.accounts.models import User
+from challenge.accounts.models import Organisation, User
 from challenge.audit.services import record
 from challenge.bids.models import Bid, BidStatus
-from challenge.challenges.models import Challenge, ChallengeStatus, Stage
+from challenge.challenges.models import Aggregation, Challenge, ChallengeStatus, RubricCriterion, Stage
 from challenge.challenges.services import set_challenge_status
 from challenge.errors import DomainError, InvalidTransition
 from challenge.reviews import blind, chairing
@@ -108,12 +111,20 @@ async def create_panel(*, challenge: Challenge, stage: Stage | None, name: str, 
     return panel
 
 
-async def form_panel(*, challenge: Challenge, purpose: PanelPurpose, stage: Stage | None, bids: list[Bid],
+async def form_panel(*, challenge: Challenge | None, purpose: PanelPurpose, stage: Stage | None, bids: list[Bid],
                      name: str, member_ids: list[int], chair_id: int | None, deputy_id: int | None, due_at,
-                     dispersion_threshold: Decimal, actor: User, blind_review: bool | None = None) -> Panel:
+                     dispersion_threshold: Decimal, actor: User, blind_review: bool | None = None,
+                     holder: Organisation | None = None, rubric: list[dict] | None = None,
+                     aggregation: Aggregation | None = None) -> Panel:
     """A panel of the given members (active experts), chair and deputy, reviewing `bids`: the
     members' rules and the chair's cover (a chair conflicted with a bid needs a deputy who is not)
-    are checked first. Audit entry `panel.create`. `blind_review` None: as the challenge."""
+    are checked first. Audit entry `panel.create`. `blind_review` None: as the challenge.
+
+    `rubric` ([{"name", "weight", "max_score", "guidance"}], weights summing to 100): the panel's
+    own, instead of the challenge's; `aggregation`: its rule, instead of the challenge's. Without a
+    challenge, both are needed and the panel reviews one thing `holder` holds (one entry, no bid)."""
+    if challenge is None and (holder is None or bids or not rubric or aggregation is None):
+        raise ValueError("a panel outside any challenge needs a holder, a rubric and an aggregation rule, no bids")
     experts = await User.filter(id__in=member_ids, is_expert=True, is_active=True)
     if not experts:
         raise DomainError(_("请至少选择一名专家"), field="members")
@@ -123,12 +134,13 @@ async def form_panel(*, challenge: Challenge, purpose: PanelPurpose, stage: Stag
         raise DomainError(_("请从专家组成员中指定组长"), field="chair")
     if deputy_id is not None and deputy_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
-    await chairing.check_cover(challenge_id=challenge.id, bid_ids=[b.id for b in bids], chair_id=chair_id,
-                               deputy_id=deputy_id, names={e.id: e.name for e in experts})
+    forming = Panel(challenge=challenge, holder=holder)
+    await chairing.check_cover(panel=forming, bid_ids=[b.id for b in bids] if challenge else [None],
+                               chair_id=chair_id, deputy_id=deputy_id, names={e.id: e.name for e in experts})
     async with in_transaction():
-        panel = await Panel.create(challenge=challenge, stage=stage, purpose=purpose, blind=blind_review,
-                                   name=name, due_at=due_at, dispersion_threshold=dispersion_threshold,
-                                   created_by=actor)
+        panel = await Panel.create(challenge=challenge, holder=holder, stage=stage, purpose=purpose,
+                                   blind=blind_review, aggregation=aggregation, name=name, due_at=due_at,
+                                   dispersion_threshold=dispersion_threshold, created_by=actor)
         for expert in experts:
             await PanelMember.create(panel=panel, expert=expert, is_chair=expert.id == chair_id,
                                      is_deputy=expert.id == deputy_id)
@@ -138,10 +150,20 @@ async def form_panel(*, challenge: Challenge, purpose: PanelPurpose, stage: Stag
             PanelBid(panel=panel, bid=bid, code=blind.code_for(position), position=position)
             for position, bid in sorted(zip(order, bids), key=lambda pair: pair[0])
         ])
+        if challenge is None:
+            await PanelBid.create(panel=panel, bid=None, code=blind.code_for(0), position=0)
+        if rubric:
+            await RubricCriterion.bulk_create([
+                RubricCriterion(panel=panel, position=position, name=row["name"], weight=row["weight"],
+                                max_score=row["max_score"], guidance=row.get("guidance", ""))
+                for position, row in enumerate(rubric)])
         await record(actor=actor, action="panel.create", obj=panel,
-                     after={"challenge_id": challenge.id, "stage_id": stage.id if stage else None,
+                     after={"challenge_id": challenge.id if challenge else None,
+                            "holder_id": holder.id if holder else None, "stage_id": stage.id if stage else None,
                             "purpose": purpose.value, "members": sorted(e.id for e in experts), "chair": chair_id,
-                            "deputy": deputy_id, "bids": len(bids), "blind": blind_review})
+                            "deputy": deputy_id, "bids": len(bids), "blind": blind_review,
+                            **({"rubric": rubric} if rubric else {}),
+                            **({"aggregation": aggregation} if aggregation else {})})
     return panel
 
 

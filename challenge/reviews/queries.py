@@ -23,7 +23,7 @@ from challenge.bids.names import Names
 from challenge.files.models import Attachment
 from challenge.reviews import blind
 from challenge.reviews.aggregation import CriterionInfo, scale, to_2dp
-from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.conflicts import conflicts_for_challenge, conflicts_with_holder
 from challenge.reviews.models import Assignment, AssignmentStatus, ExpertProfile, PanelBid
 
 BID_OWNER = ATTACHMENT_OWNER
@@ -224,13 +224,18 @@ async def withdrawn_reviews(*, panel_id: int, criteria: list[CriterionInfo],
     return [{"assignment": item, "total": totals.get(item.id)} for item in items]
 
 
-async def pool_with_conflicts(challenge_id: int, bid_ids: list[int] | None = None) -> list[dict]:
+async def pool_with_conflicts(challenge_id: int | None, bid_ids: list[int] | None = None, *,
+                              holder_id: int | None = None) -> list[dict]:
     """Every active expert with his profile and the number of the challenge's bids (or of `bid_ids`)
-    he is conflicted with: the pool a panel is formed from."""
+    he is conflicted with: the pool a panel is formed from. No challenge: conflicts with `holder_id`."""
     pool = await User.filter(is_expert=True, is_active=True).select_related("organisation").order_by("id")
     profiles = {p.user_id: p for p in await ExpertProfile.filter(
         user_id__in=[u.id for u in pool]).prefetch_related("domains")}
-    pairs = await conflicts_for_challenge(challenge_id=challenge_id, expert_ids=[u.id for u in pool], bid_ids=bid_ids)
+    if challenge_id is None:
+        pairs = await conflicts_with_holder(holder_id=holder_id, expert_ids=[u.id for u in pool])
+    else:
+        pairs = await conflicts_for_challenge(challenge_id=challenge_id, expert_ids=[u.id for u in pool],
+                                              bid_ids=bid_ids)
     conflicted: dict[int, int] = {}
     for expert_id, _bid in pairs:
         conflicted[expert_id] = conflicted.get(expert_id, 0) + 1

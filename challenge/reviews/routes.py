@@ -30,7 +30,7 @@ from challenge.reviews import (
     services,
     subjects,
 )
-from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.conflicts import conflicts_for_panel
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
     RESULT_PURPOSES,
@@ -113,7 +113,7 @@ async def tasks(request: Request):
     for item in items:
         panel = panels[item.panel_id]
         group = groups.setdefault(item.panel_id, {
-            "panel": panel, "challenge_title": titles.get(panel.challenge_id, ""),
+            "panel": panel, "challenge_title": titles.get(panel.challenge_id, "") if panel.challenge_id else panel.name,
             "stage_name": stages.get(panel.stage_id), "items": [], **progress[item.panel_id]})
         group["items"].append({"assignment": item, "code": codes.get((item.panel_id, item.bid_id), "?")})
     leading = Panel.filter(Q(members__is_chair=True) | Q(members__is_deputy=True), members__expert_id=user.id)
@@ -223,8 +223,7 @@ async def _expert_assignment(request: Request, user) -> tuple[Assignment, PanelB
         "panel", "panel__challenge", "panel__stage", "bid")
     if assignment is None or not permissions.can_open_assignment(user, assignment):
         raise HTTPException(404)
-    pairs = await conflicts_for_challenge(challenge_id=assignment.panel.challenge_id, expert_ids=[user.id],
-                                          bid_ids=[assignment.bid_id])
+    pairs = await conflicts_for_panel(assignment.panel, expert_ids=[user.id], bid_ids=[assignment.bid_id])
     if pairs:
         await services.recheck_expert(expert=user)
         raise HTTPException(404)
@@ -232,8 +231,14 @@ async def _expert_assignment(request: Request, user) -> tuple[Assignment, PanelB
     return assignment, entry
 
 
-async def _criteria(challenge_id: int) -> list[RubricCriterion]:
-    return list(await RubricCriterion.filter(challenge_id=challenge_id).order_by("position", "id"))
+async def _criteria(panel: Panel) -> list[RubricCriterion]:
+    return await services.rubric_of(panel)
+
+
+async def _holder_name(panel: Panel) -> str:
+    """The organisation whose technology a panel outside any challenge reviews ("" for a challenge's)."""
+    holder = await Organisation.get_or_none(id=panel.holder_id) if panel.holder_id else None
+    return holder.name if holder else ""
 
 
 async def _score_form(assignment: Assignment, criteria, targets) -> Form:
@@ -257,8 +262,9 @@ async def _panel_scores_for(assignment: Assignment, user, chair_id, criteria) ->
         return []
     others = await Assignment.filter(panel_id=assignment.panel_id, bid_id=assignment.bid_id,
                                      status=AssignmentStatus.SUBMITTED).order_by("id")
-    totals = await queries.assignment_totals(panel_id=assignment.panel_id, criteria=await services.criteria_info(
-        assignment.panel.challenge_id), bid_id=assignment.bid_id)
+    totals = await queries.assignment_totals(panel_id=assignment.panel_id,
+                                             criteria=await services.criteria_for(assignment.panel),
+                                             bid_id=assignment.bid_id)
     scores: dict[int, dict[int, Score]] = {}
     for score in await Score.filter(assignment_id__in=[o.id for o in others]):
         scores.setdefault(score.assignment_id, {})[score.criterion_id] = score
@@ -274,7 +280,7 @@ async def assignment_page(request: Request):
     user = require_role(request, Role.EXPERT)
     assignment, entry = await _expert_assignment(request, user)
     challenge = assignment.panel.challenge
-    criteria = await _criteria(challenge.id)
+    criteria = await _criteria(assignment.panel)
     targets = await judgements.targets_of(assignment.panel)
     form = await _score_form(assignment, criteria, targets)
     status_code = 200
@@ -390,10 +396,11 @@ class RankedEntry:
 async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[int] = frozenset()) -> dict:
     """The ranking as one viewer may see it: the bids in `hidden` (he is conflicted with them)
     are left out entirely, and the others are numbered among themselves."""
-    criteria_rows = await _criteria(panel.challenge_id)
+    criteria_rows = await _criteria(panel)
     criteria = [aggregation.CriterionInfo(id=c.id, name=c.name, weight=c.weight, max_score=c.max_score,
                                           position=c.position) for c in criteria_rows]
-    ranked = await services.ranking(panel=panel, aggregation_rule=panel.challenge.aggregation, criteria=criteria)
+    rule = panel.aggregation_rule(panel.challenge)
+    ranked = await services.ranking(panel=panel, aggregation_rule=rule, criteria=criteria)
     if hidden:
         ranked = [row for row in ranked if row.bid_id not in hidden]
         for position, row in enumerate(ranked, start=1):
@@ -404,7 +411,9 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
     else:
         rows = [(bid_id, code, "", "") for bid_id, code in await PanelBid.filter(panel=panel).values_list(
             "bid_id", "code")]
-    by_bid = {bid_id: RankedEntry(code=code, title=title or "", lead_org_name=org or "")
+    holder_name = await _holder_name(panel)  # the one entry of a panel outside any challenge has no bid
+    shown_holder = holder_name if show_names else ""
+    by_bid = {bid_id: RankedEntry(code=code, title=title or "", lead_org_name=org or shown_holder)
               for bid_id, code, title, org in rows if bid_id not in hidden}
     opinion = await ReviewOpinion.get_or_none(panel=panel).select_related("recorded_by")
     recommended = set()
@@ -421,6 +430,7 @@ async def _ranking_context(panel: Panel, *, show_names: bool, hidden: frozenset[
     return {
         "withdrawn": withdrawn, "withdrawn_counts": withdrawn_counts, "to_2dp": aggregation.to_2dp,
         "panel": panel, "challenge": panel.challenge, "criteria": criteria, "ranked": ranked, "entries": by_bid,
+        "aggregation": rule, "holder_name": holder_name,
         "opinion": opinion, "recommended": recommended, "assigned_counts": counts,
         "tie_rules": aggregation.tie_rule_text(), "show_names": show_names,
         "limit": panels.recommend_limit(panel.challenge, panel.stage, panel.purpose), "stage_results": stage_results,
@@ -630,7 +640,8 @@ async def panel_page(request: Request):
     panel = await _managed_panel(request)
     members = await PanelMember.filter(panel=panel).select_related("expert", "expert__organisation")
     progress = (await services.panel_progress([panel.id])).get(panel.id, {})
-    pool = await queries.pool_with_conflicts(panel.challenge_id, await PanelBid.filter(panel=panel).values_list("bid_id", flat=True))
+    bid_ids = await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)
+    pool = await queries.pool_with_conflicts(panel.challenge_id, bid_ids, holder_id=panel.holder_id)
     bids_count = await PanelBid.filter(panel=panel).count()
     rows = []
     for member in members:
@@ -639,6 +650,7 @@ async def panel_page(request: Request):
                      "open": counts.get("assigned", 0) + counts.get("in_progress", 0)})
     return render(request, "reviews/panel.html", {
         "panel": panel, "challenge": panel.challenge, "rows": rows, "pool": pool, "bids_count": bids_count,
+        "k": services.experts_per_entry(panel, panel.challenge, len(members)), "holder_name": await _holder_name(panel),
         "member_ids": [m.expert_id for m in members],
         "chair_id": next((m.expert_id for m in members if m.is_chair), None),
         "deputy_id": next((m.expert_id for m in members if m.is_deputy), None),
@@ -674,8 +686,7 @@ async def _assign_context(panel: Panel, form: Form) -> dict:
     members = await PanelMember.filter(panel=panel).select_related("expert")
     member_ids = [m.expert_id for m in members]
     items = await Assignment.filter(panel=panel).select_related("expert").order_by("id")
-    pairs = await conflicts_for_challenge(challenge_id=panel.challenge_id, expert_ids=member_ids,
-                                          bid_ids=[e.bid_id for e in entries])
+    pairs = await conflicts_for_panel(panel, expert_ids=member_ids, bid_ids=[e.bid_id for e in entries])
     per_bid: dict[int, list] = {}
     for item in items:
         per_bid.setdefault(item.bid_id, []).append(item)
@@ -698,7 +709,8 @@ async def _assign_context(panel: Panel, form: Form) -> dict:
                         for m in members if m.expert_id not in taken],
         })
     return {
-        "panel": panel, "challenge": panel.challenge, "rows": rows, "k": panel.challenge.experts_per_bid,
+        "panel": panel, "challenge": panel.challenge, "rows": rows, "holder_name": await _holder_name(panel),
+        "k": services.experts_per_entry(panel, panel.challenge, len(member_ids)),
         "loads": [(names[e], loads.get(e, 0)) for e in member_ids], "form": form,
         "proposed": sum(1 for a in items if a.status == AssignmentStatus.PROPOSED),
         "can_assign": permissions.can_assign(panel),
@@ -711,7 +723,8 @@ async def assign_page(request: Request):
     form = Form()
     if request.method == "POST":
         form = Form(await read_form(request))
-        bid_id = form.integer("bid", required=True)
+        # A panel outside any challenge has one entry, without a bid.
+        bid_id = form.integer("bid", required=panel.challenge_id is not None)
         expert_id = form.integer("expert", required=True)
         if form.is_valid:
             try:

@@ -24,7 +24,7 @@ from challenge.challenges.models import Challenge, RubricCriterion, Stage
 from challenge.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from challenge.mail.services import notify, queue_mail
 from challenge.reviews import aggregation, assignment as assigning, blind, chairing, panels, queries
-from challenge.reviews.conflicts import conflicts_for_challenge
+from challenge.reviews.conflicts import conflicts_for_panel
 from challenge.reviews.models import (
     ACTIVE_ASSIGNMENT_STATES,
     EDITABLE_ASSIGNMENT_STATES,
@@ -39,6 +39,7 @@ from challenge.reviews.models import (
     Panel,
     PanelBid,
     PanelMember,
+    PanelPurpose,
     PanelStatus,
     ReviewOpinion,
     Score,
@@ -254,14 +255,17 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
     if not assignments:
         return []
     revoked = []
-    by_challenge: dict[int, list[Assignment]] = {}
+    # A challenge's panels share its conflicts; a panel outside any challenge has its own (its holder).
+    groups: dict[tuple[str, int], list[Assignment]] = {}
     for item in assignments:
-        by_challenge.setdefault(item.panel.challenge_id, []).append(item)
-    for challenge_id, items in by_challenge.items():
-        pairs = await conflicts_for_challenge(
-            challenge_id=challenge_id,
+        challenge_id = item.panel.challenge_id
+        key = ("challenge", challenge_id) if challenge_id is not None else ("panel", item.panel_id)
+        groups.setdefault(key, []).append(item)
+    for items in groups.values():
+        pairs = await conflicts_for_panel(
+            items[0].panel,
             expert_ids=sorted({a.expert_id for a in items}),
-            bid_ids=sorted({a.bid_id for a in items}),
+            bid_ids=sorted({a.bid_id for a in items if a.bid_id is not None}) or None,
         )
         async with in_transaction():
             for item in items:
@@ -282,7 +286,7 @@ async def _revoke_conflicted(assignments: list[Assignment], actor: User | None) 
                         user=panel.created_by,
                         subject=lambda: _("评审分配因利益冲突被撤销：%(panel)s", panel=panel.name),
                         body=lambda: _("专家 %(expert)s 与申报 #%(bid)s 存在利益冲突（%(reasons)s），分配已撤销，请补充评审专家。",
-                                       expert=item.expert.name, bid=item.bid_id, reasons=_join(reasons)),
+                                       expert=item.expert.name, bid=item.bid_id or "—", reasons=_join(reasons)),
                         link=f"/review/manage/panels/{panel.id}/assign",
                     )
                 if not was_proposed:
@@ -301,7 +305,7 @@ async def _notify_withdrawn(item: Assignment, reasons: list[str]) -> None:
     and the organiser who formed the panel are told which score, why, and that the ranking moved."""
     panel = item.panel
     entry = await PanelBid.get(panel_id=panel.id, bid_id=item.bid_id)
-    totals = await queries.assignment_totals(panel_id=panel.id, criteria=await criteria_info(panel.challenge_id),
+    totals = await queries.assignment_totals(panel_id=panel.id, criteria=await criteria_for(panel),
                                              bid_id=item.bid_id, status=AssignmentStatus.REVOKED)
     total = totals.get(item.id)
     roles = await chairing.chairing_of(panel)
@@ -357,7 +361,7 @@ async def update_members(*, panel: Panel, member_ids: list[int], chair_id: int |
     if deputy_id is not None and deputy_id not in {e.id for e in experts}:
         raise DomainError(_("请从专家组成员中指定副组长"), field="deputy")
     await chairing.check_cover(
-        challenge_id=panel.challenge_id, bid_ids=list(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)),
+        panel=panel, bid_ids=list(await PanelBid.filter(panel=panel).values_list("bid_id", flat=True)),
         chair_id=chair_id, deputy_id=deputy_id, names={e.id: e.name for e in experts})
     keep = {e.id for e in experts}
     busy = await Assignment.filter(panel=panel, status__in=list(LIVE_ASSIGNMENT_STATES)).exclude(
@@ -392,18 +396,23 @@ async def chair_id_of(panel: Panel) -> int | None:
     return ids[0] if ids else None
 
 
+def experts_per_entry(panel: Panel, challenge: Challenge | None, members: int) -> int:
+    """k: as the challenge says; a panel outside any challenge has every member review its one entry."""
+    return challenge.experts_per_bid if challenge is not None else members
+
+
 async def _proposal_inputs(panel: Panel):
-    challenge = await Challenge.get(id=panel.challenge_id)
+    challenge = await Challenge.get_or_none(id=panel.challenge_id) if panel.challenge_id else None
     panel_bids = await PanelBid.filter(panel=panel).select_related("bid")
     member_ids = await panel_member_ids(panel)
     profiles = {p.user_id: p for p in await ExpertProfile.filter(user_id__in=member_ids).prefetch_related("domains")}
-    challenge_domain = {challenge.domain_id} if challenge.domain_id else set()
-    challenge_text = f"{challenge.title} {challenge.summary}"
+    challenge_domain = {challenge.domain_id} if challenge and challenge.domain_id else set()
+    challenge_text = f"{challenge.title} {challenge.summary}" if challenge else panel.name
     bids = [
         assigning.BidInput(
             id=entry.bid_id,
             domain_ids=frozenset(challenge_domain),
-            text=f"{challenge_text} {entry.bid.title} {entry.bid.approach[:2000]}",
+            text=f"{challenge_text} {entry.bid.title} {entry.bid.approach[:2000]}" if entry.bid else challenge_text,
         )
         for entry in panel_bids
     ]
@@ -417,14 +426,13 @@ async def _proposal_inputs(panel: Panel):
             domain_ids=frozenset(d.id for d in profile.domains) if profile else frozenset(),
             keywords=profile.keywords if profile else "",
         ))
-    pairs = await conflicts_for_challenge(challenge_id=challenge.id, expert_ids=member_ids,
-                                          bid_ids=[b.id for b in bids])
+    pairs = await conflicts_for_panel(panel, expert_ids=member_ids, bid_ids=[b.id for b in bids])
     existing: dict[int, set[int]] = {}
     for bid_id, expert_id in await Assignment.filter(
         panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES)
     ).values_list("bid_id", "expert_id"):
         existing.setdefault(bid_id, set()).add(expert_id)
-    return challenge, bids, experts, pairs, existing
+    return experts_per_entry(panel, challenge, len(member_ids)), bids, experts, pairs, existing
 
 
 async def propose_assignments(*, panel: Panel, actor: User, fresh: bool = False) -> assigning.Proposal:
@@ -437,14 +445,14 @@ async def propose_assignments(*, panel: Panel, actor: User, fresh: bool = False)
     if fresh:
         await Assignment.filter(panel=panel, status=AssignmentStatus.PROPOSED).delete()
     await panels.sync_panel_bids(panel=panel)
-    challenge, bids, experts, pairs, existing = await _proposal_inputs(panel)
+    k, bids, experts, pairs, existing = await _proposal_inputs(panel)
     # A declined or revoked pair is not proposed again.
     excluded = set(pairs) | {
         (expert_id, bid_id) for bid_id, expert_id in await Assignment.filter(
             panel=panel, status__in=[AssignmentStatus.DECLINED, AssignmentStatus.REVOKED]
         ).values_list("bid_id", "expert_id")
     }
-    proposal = assigning.propose(bids=bids, experts=experts, k=challenge.experts_per_bid,
+    proposal = assigning.propose(bids=bids, experts=experts, k=k,
                                  conflicts=excluded, existing=existing)
     async with in_transaction():
         fresh_rows = [
@@ -453,7 +461,7 @@ async def propose_assignments(*, panel: Panel, actor: User, fresh: bool = False)
         ]
         await Assignment.bulk_create(fresh_rows)
         await record(actor=actor, action="panel.propose", obj=panel,
-                     after={"proposed": len(fresh_rows), "short": proposal.short, "k": challenge.experts_per_bid})
+                     after={"proposed": len(fresh_rows), "short": proposal.short, "k": k})
     return proposal
 
 
@@ -467,7 +475,7 @@ async def add_assignment(*, panel: Panel, bid_id: int, expert_id: int, actor: Us
     member = await PanelMember.get_or_none(panel=panel, expert_id=expert_id).select_related("expert")
     if member is None:
         raise DomainError(_("请选择本专家组的成员"), field="expert")
-    pairs = await conflicts_for_challenge(challenge_id=panel.challenge_id, expert_ids=[expert_id], bid_ids=[bid_id])
+    pairs = await conflicts_for_panel(panel, expert_ids=[expert_id], bid_ids=[bid_id])
     reasons = pairs.get((expert_id, bid_id))
     if reasons:
         raise DomainError(_("不能分配：%(name)s 与申报 %(code)s 存在利益冲突（%(reasons)s）",
@@ -516,16 +524,20 @@ async def remove_assignment(*, assignment: Assignment, actor: User, reason: str 
 
 
 async def _notify_assigned(panel: Panel, expert: User, count: int) -> None:
-    challenge = await Challenge.get(id=panel.challenge_id)
+    challenge = await Challenge.get_or_none(id=panel.challenge_id) if panel.challenge_id else None
+    title = challenge.title if challenge else panel.name
 
     def body() -> str:
         due = _("，请于 %(due)s 前完成", due=format_datetime(panel.due_at)) if panel.due_at is not None else ""
+        if challenge is None:
+            return _("您已被分配“%(title)s”的评审任务%(due)s。如存在利益冲突，请在任务页面说明原因并拒绝。",
+                     title=title, due=due)
         return _("您已被分配评审榜单“%(title)s”的 %(n)s 份申报%(due)s。如存在利益冲突，请在任务页面说明原因并拒绝。",
-                 title=challenge.title, n=count, due=due)
+                 title=title, n=count, due=due)
 
     await notify(
         user=expert,
-        subject=lambda: _("新的评审任务：%(title)s", title=challenge.title),
+        subject=lambda: _("新的评审任务：%(title)s", title=title),
         body=body,
         link="/review/",
     )
@@ -577,8 +589,7 @@ async def decline_assignment(*, assignment: Assignment, actor: User, reason: str
     loads = dict(await Assignment.filter(panel=panel, status__in=list(ACTIVE_ASSIGNMENT_STATES)).group_by(
         "expert_id").annotate(n=Count("id")).values_list("expert_id", "n"))
     taken = set(await Assignment.filter(panel=panel, bid_id=assignment.bid_id).values_list("expert_id", flat=True))
-    pairs = await conflicts_for_challenge(challenge_id=panel.challenge_id, expert_ids=member_ids,
-                                          bid_ids=[assignment.bid_id])
+    pairs = await conflicts_for_panel(panel, expert_ids=member_ids, bid_ids=[assignment.bid_id])
     conflicted = {expert_id for expert_id, _bid in pairs}
     replacement_id = least_loaded_replacement(candidates=member_ids, loads=loads, conflicted=conflicted,
                                               taken=taken)
@@ -726,12 +737,39 @@ async def criteria_info(challenge_id: int) -> list[aggregation.CriterionInfo]:
     ]
 
 
-async def ranking(*, panel: Panel, aggregation_rule, criteria: list[aggregation.CriterionInfo] | None = None
+# Panels that may score on a rubric of their own (a catalogue round's technical evaluation).
+OWN_RUBRIC_PURPOSES = {PanelPurpose.EVALUATION}
+
+
+async def rubric_of(panel: Panel) -> list[RubricCriterion]:
+    """The criteria the panel scores on: its own when it has one (a technical evaluation formed
+    with the round's rubric, a panel outside any challenge), else its challenge's."""
+    if panel.challenge_id is None or panel.purpose in OWN_RUBRIC_PURPOSES:
+        own = list(await RubricCriterion.filter(panel_id=panel.id).order_by("position", "id"))
+        if own or panel.challenge_id is None:
+            return own
+    return list(await RubricCriterion.filter(challenge_id=panel.challenge_id).order_by("position", "id"))
+
+
+async def criteria_for(panel: Panel) -> list[aggregation.CriterionInfo]:
+    return [
+        aggregation.CriterionInfo(id=c.id, name=c.name, weight=c.weight, max_score=c.max_score, position=c.position)
+        for c in await rubric_of(panel)
+    ]
+
+
+async def ranking(*, panel: Panel, aggregation_rule=None, criteria: list[aggregation.CriterionInfo] | None = None
                   ) -> list[aggregation.BidRanking]:
-    """The panel's ranking computed in SQL (constant number of queries)."""
+    """The panel's ranking computed in SQL (constant number of queries). The rule: the panel's
+    (`Panel.aggregation_rule`) when not given."""
     if criteria is None:
-        criteria = await criteria_info(panel.challenge_id)
+        criteria = await criteria_for(panel)
+    if aggregation_rule is None:
+        challenge = await Challenge.get_or_none(id=panel.challenge_id) if panel.challenge_id else None
+        aggregation_rule = panel.aggregation_rule(challenge)
     bids = dict(await Bid.filter(panel_entries__panel_id=panel.id).values_list("id", "submitted_at"))
+    if panel.challenge_id is None and await PanelBid.exists(panel_id=panel.id, bid_id=None):
+        bids[None] = None  # the one entry of a panel outside any challenge
     return await aggregation.panel_ranking(
         panel_id=panel.id, aggregation=aggregation_rule, criteria=criteria, bids=bids,
         dispersion_threshold=panel.dispersion_threshold,
@@ -760,7 +798,7 @@ async def record_opinion(*, panel: Panel, actor: User, text: str, recommended_id
         raise InvalidTransition(_("阶段评审结果已公布，不能再修改意见"))
     if await outstanding_count(panel):
         raise InvalidTransition(_("仍有专家未提交评分，全部提交后方可形成专家组意见"))
-    challenge = await Challenge.get(id=panel.challenge_id)
+    challenge = await Challenge.get_or_none(id=panel.challenge_id) if panel.challenge_id else None
     stage = await Stage.get_or_none(id=panel.stage_id) if panel.stage_id else None
     errors = {}
     if not text.strip():
@@ -846,7 +884,8 @@ async def send_reminders(*, actor: User | None, panel: Panel | None = None, only
 
             await notify(
                 user=first.expert,
-                subject=lambda: _("评审提醒：%(title)s", title=first.panel.challenge.title),
+                subject=lambda: _("评审提醒：%(title)s", title=first.panel.challenge.title if first.panel.challenge
+                                  else first.panel.name),
                 body=body,
                 link="/review/",
             )

@@ -32,12 +32,18 @@ def can_view_offer(user, offer: Offer) -> bool:
     return is_organiser(user) and offer.status in ORGANISER_VISIBLE_OFFER_STATES
 
 
+def can_act_for_offer(user, offer: Offer) -> bool:
+    """A member of the offer's (approved) organisation acting for it: edits, withdraws, applies it
+    to a catalogue round."""
+    return can_publish_offers(user) and is_own_offer(user, offer)
+
+
 def can_edit_offer(user, offer: Offer) -> bool:
-    return can_publish_offers(user) and is_own_offer(user, offer) and offer.status in EDITABLE_OFFER_STATES
+    return can_act_for_offer(user, offer) and offer.status in EDITABLE_OFFER_STATES
 
 
 def can_withdraw_offer(user, offer: Offer) -> bool:
-    return can_publish_offers(user) and is_own_offer(user, offer) and offer.status != OfferStatus.WITHDRAWN
+    return can_act_for_offer(user, offer) and offer.status != OfferStatus.WITHDRAWN
 
 
 def can_screen_offer(user, offer: Offer) -> bool:

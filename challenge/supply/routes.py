@@ -42,6 +42,11 @@ from challenge.web.pagination import page_number, paginate
 from challenge.web.templating import render
 
 
+# Parts of the offer page that other areas contribute (promotion: applying to a catalogue round),
+# registered by them at import: async (offer, user) -> a context with its "template", or None.
+PAGE_SECTIONS: list = []
+
+
 def path_id(request: Request, name: str) -> int:
     value = request.path_params[name]
     if not 0 < value <= MAX_ID:
@@ -101,8 +106,10 @@ async def _render_detail(request: Request, user, offer: Offer, form: Form | None
     subjects = await _requestable_subjects(user, offer) if offer.status == OfferStatus.PUBLISHED else []
     preselect = request.query_params.get("for", "")
     form = form or Form({"subject": preselect} if preselect else {})
+    sections = [section for build in PAGE_SECTIONS if (section := await build(offer, user)) is not None]
     return render(request, "supply/detail.html", {
         "offer": offer,
+        "sections": sections,
         "parameters": await services.parameters_of(offer),
         "modes": services.mode_labels(offer.transfer_modes),
         "history": await services.offer_history(offer) if own or permissions.is_organiser(user) else [],

@@ -107,7 +107,7 @@ def offer_link(offer: Offer) -> str:
 
 
 # -- content -------------------------------------------------------------------------------------
-async def _check_owner(actor: User, organisation_id: int) -> None:
+async def check_owner(actor: User, organisation_id: int) -> None:
     """The actor is a member of this organisation, and the organisation is approved (read fresh)."""
     if actor.organisation_id is None or actor.is_organiser:
         raise PermissionDenied(_("只有已加入单位的用户可以发布技术成果"))
@@ -119,7 +119,7 @@ async def _check_owner(actor: User, organisation_id: int) -> None:
 
 async def save_offer(*, actor: User, offer: Offer | None, content: OfferContent) -> Offer:
     """Create a draft or save changes to a draft/returned offer with its parameter rows (replaced whole)."""
-    await _check_owner(actor, offer.organisation_id if offer else actor.organisation_id)
+    await check_owner(actor, offer.organisation_id if offer else actor.organisation_id)
     if offer is not None and offer.status not in {OfferStatus.DRAFT, OfferStatus.RETURNED}:
         raise InvalidTransition(_("该技术成果当前为“%(state)s”，不能修改", state=offer.status.label))
     if content.domain_id is not None and not await Domain.filter(id=content.domain_id, is_active=True).exists():
@@ -180,7 +180,7 @@ async def set_offer_status(*, offer: Offer, status: OfferStatus, actor: User, re
             raise InvalidTransition(_("该技术成果当前为“%(state)s”，不能改为“%(target)s”",
                                       state=current.status.label, target=status.label))
         if status in {OfferStatus.SUBMITTED, OfferStatus.WITHDRAWN}:
-            await _check_owner(actor, current.organisation_id)
+            await check_owner(actor, current.organisation_id)
         elif not actor.is_organiser:
             raise PermissionDenied(_("只有管理员可以审核技术成果"))
         if status == OfferStatus.SUBMITTED:

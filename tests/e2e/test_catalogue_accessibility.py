@@ -1,5 +1,6 @@
-"""axe-core on the catalogue's pages (the demo's published catalogue and its round), public and the
-organiser's, at desktop and at phone width: no serious or critical violation."""
+"""axe-core on the catalogue's pages (the demo's published catalogue and its round, and the open
+round with an offer applied), public, the organiser's and an offer owner's, at desktop and at phone
+width: no serious or critical violation."""
 
 import json
 
@@ -15,13 +16,25 @@ async def test_catalogue_pages_have_no_serious_violation(live_server, axe_page):
     base, page = live_server, axe_page
     found = []
     public = ["/catalogue", "/catalogue?q=%E8%86%9C", "/catalogue/entries/1", "/catalogue/entries/2",
-              "/catalogue/versions", "/catalogue/versions/1", "/catalogue/versions/2", "/catalogue/rounds/1"]
+              "/catalogue/versions", "/catalogue/versions/1", "/catalogue/versions/2", "/catalogue/rounds/1",
+              "/catalogue/rounds/2"]
     for path in public:
         found += await violations(page, f"{base}{path}")
+    await page.context.clear_cookies()
     await sign_in(page, base, "admin@demo.cn")
     for path in ("/catalogue/manage", "/catalogue/manage/rounds/new", "/catalogue/manage/rounds/1",
-                 "/catalogue/manage/entries/1"):
+                 "/catalogue/manage/rounds/2", "/catalogue/manage/entries/1"):
         found += await violations(page, f"{base}{path}")
+    # An offer's owner: the open round with his offers, an offer's page, the application form.
+    await page.context.clear_cookies()
+    await sign_in(page, base, "bidder@demo.cn")
+    found += await violations(page, f"{base}/catalogue/rounds/2")
+    apply = await page.locator("#offers a", has_text="申报推广目录").first.get_attribute("href")
+    offer = apply.split("offer_id=")[1]
+    for path in (f"/supply/{offer}", apply):
+        found += await violations(page, f"{base}{path}")
+    await page.context.clear_cookies()
+    await sign_in(page, base, "admin@demo.cn")
     await page.set_viewport_size({"width": 390, "height": 844})
     for path in ("/catalogue/manage/rounds/1", "/catalogue/manage/entries/1"):
         found += await violations(page, f"{base}{path}")

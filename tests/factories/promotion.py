@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from challenge.accounts.models import User
+from challenge.accounts.models import Role, User
 from challenge.catalog.models import Domain
 from challenge.challenges.models import AssessmentTarget, Challenge
 from challenge.delivery import acceptance
@@ -15,10 +15,11 @@ from challenge.results import services as results
 from challenge.reviews import services as reviews
 from challenge.reviews.models import Assignment, PanelStatus
 from challenge.web.timefmt import now_utc
-from factories import domains, make_organiser
+from factories import domains, make_organiser, make_user
 from factories.bids import storage_of
 from factories.delivery import Delivery, make_project
 from factories.reviews import make_expert, submit
+from factories.supply import make_offer
 
 
 async def make_accepted(settings, *, title: str = "", achieved: str = "96") -> Delivery:
@@ -83,7 +84,7 @@ async def evaluating_round(settings, *, names: tuple[str, ...] = ("高效低成�
         await reviews.propose_assignments(panel=panel, actor=made.organiser)
         await reviews.confirm_assignments(panel=panel, actor=made.organiser)
         task = await Assignment.get(panel_id=panel.id)
-        criteria = await made.projects[i].challenge.criteria.all()
+        criteria = await reviews.rubric_of(panel)  # the round's
         score = (scores or [])[i] if scores else 90 - 10 * i
         await submit(task, [score * c.max_score / 100 for c in criteria])
         await panel.refresh_from_db()
@@ -91,6 +92,18 @@ async def evaluating_round(settings, *, names: tuple[str, ...] = ("高效低成�
         assert (await panel.refresh_from_db() or panel).status == PanelStatus.CONCLUDED
     made.candidates = list(await Candidate.filter(round_id=made.round.id).order_by("id"))
     return made
+
+
+async def applied_offer(made: Round, *, owner: User | None = None, **overrides) -> Candidate:
+    """A published offer of the owner's organisation applied to the open round, screened eligible."""
+    owner = owner or await make_user(Role.BIDDER)
+    offer = await make_offer(organisation=await owner.organisation, **overrides)
+    fields = await rounds.offer_fields(offer)
+    candidate = await rounds.apply_offer(round_=made.round, offer=offer, actor=owner,
+                                         **{**fields, "domain_id": made.domain.id})
+    await rounds.screen_candidate(candidate=candidate, actor=made.organiser, eligible=True, note="")
+    made.candidates.append(await Candidate.get(id=candidate.id))
+    return made.candidates[-1]
 
 
 async def published_catalogue(settings, *, names: tuple[str, ...] = ("高效低成本二氧化碳捕集技术",)

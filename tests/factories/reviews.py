@@ -8,7 +8,7 @@ from challenge.bids import services as bid_services
 from challenge.bids.models import Bid, BidStatus, BidVersion
 from challenge.files.models import Blob
 from challenge.files.services import attach
-from challenge.challenges.models import Challenge, ChallengeStatus, RubricCriterion
+from challenge.challenges.models import Challenge, ChallengeStatus
 from challenge.reviews import panels, services
 from challenge.reviews.models import Assignment, AssignmentStatus, ExpertProfile, Panel
 from challenge.web.timefmt import now_utc
@@ -54,9 +54,9 @@ async def assign(panel: Panel, bid: Bid, expert: User,
 
 
 async def submit(assignment: Assignment, values: list, *, opinion: str = "同意") -> Assignment:
-    """Submit scores for the challenge's criteria in order (values as numbers)."""
+    """Submit scores for the panel's criteria in order (values as numbers)."""
     await assignment.fetch_related("panel")
-    criteria = await RubricCriterion.filter(challenge_id=assignment.panel.challenge_id).order_by("position", "id")
+    criteria = await services.rubric_of(assignment.panel)
     expert = await User.get(id=assignment.expert_id)
     return await services.save_scores(
         assignment=assignment, criteria=list(criteria),

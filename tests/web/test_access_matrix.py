@@ -105,6 +105,9 @@ MATRIX: dict[str, tuple[str, str]] = {
     "GET /catalogue/rounds/{round_id}": ("*", "*"),
     "GET /catalogue/rounds/{round_id}/apply": ("bidder manager", "bidder manager"),
     "POST /catalogue/rounds/{round_id}/apply": ("bidder manager", "bidder manager"),
+    # an offer applied by its owner's organisation (the round is open)
+    "GET /catalogue/rounds/{round_id}/offer": ("submitter bidder manager", ""),
+    "POST /catalogue/rounds/{round_id}/offer": ("submitter bidder manager", ""),
     "GET /catalogue/versions": ("*", "*"),
     "GET /catalogue/versions/{number}": ("*", "*"),
     "GET /catalogue/versions/{number}.{fmt}": ("*", "*"),
