@@ -16,14 +16,9 @@ from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from challenge import db
-from challenge.catalog.models import Domain
-from challenge.challenges import forms, services
-from challenge.challenges.models import PUBLIC_CHALLENGE_STATES, ChallengeStatus
-from challenge.challenges.routes import _filter_context
+from challenge.challenges.routes import list_context
 from challenge.settings import load_settings
-from challenge.web.pagination import paginate
 from challenge.web.templating import render
-from challenge.web.timefmt import now_utc
 
 
 def create_app() -> Starlette:
@@ -33,16 +28,8 @@ def create_app() -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         async with RegisterTortoise(app, config=db.tortoise_config(settings)):
-            now = now_utc()
-            filters, errors = forms.parse_filters({})
-            query = await services.filtered_challenges(filters, now=now)
-            page = await paginate(query.select_related("domain").prefetch_related("issuers"), 1)
-            context.update({
-                **_filter_context(filters, errors), "page": page, "now": now,
-                "domains": await Domain.filter(is_active=True).order_by("sort_order", "id"),
-                "statuses": [s for s in ChallengeStatus if s in PUBLIC_CHALLENGE_STATES],
-                "filtered": False,
-            })
+            # The same context as the app's /challenges (its first page, no filters), read once.
+            context.update(await list_context({}))
             yield
 
     async def listing(request):

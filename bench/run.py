@@ -86,7 +86,8 @@ class Server:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise SystemExit(f"{app} did not start; see {log}")
+                self.log.flush()
+                raise SystemExit(f"{app} did not start:\n" + log.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
 
     def pids(self) -> list[int]:

@@ -69,25 +69,30 @@ VIEWS = ("cards", "table")
 
 
 async def challenge_list(request: Request):
+    return render(request, "challenges/list.html", await list_context(request.query_params))
+
+
+async def list_context(query_params) -> dict:
+    """The public list's context for these query parameters (also read once by bench/limit_app.py)."""
     now = now_utc()
-    filters, errors = forms.parse_filters(request.query_params)
+    filters, errors = forms.parse_filters(query_params)
     query = await services.filtered_challenges(filters, now=now)
     page = await paginate(query.select_related("domain").prefetch_related("issuers"),
-                          page_number(request.query_params.get("page")))
-    view = request.query_params.get("view")
-    params = dict(request.query_params)
+                          page_number(query_params.get("page")))
+    view = query_params.get("view")
+    params = dict(query_params)
     params["sort"] = filters.sort
     sort_url, sort_state = sort_helpers(params)
-    return render(request, "challenges/list.html", {
+    return {
         **_filter_context(filters, errors), "page": page, "now": now,
         "view": view if view in VIEWS else "cards", "sort_url": sort_url, "sort_state": sort_state,
         "view_url": lambda name: "?" + urlencode({**{k: v for k, v in params.items() if v and k != "page"},
                                                   "view": name}),
         "domains": await Domain.filter(is_active=True).order_by("sort_order", "id"),
         "statuses": [s for s in ChallengeStatus if s in PUBLIC_CHALLENGE_STATES],
-        "filtered": any(request.query_params.get(k) for k in
+        "filtered": any(query_params.get(k) for k in
                         ("q", "domain", "mechanism", "status", "region", "funding_min", "funding_max")),
-    })
+    }
 
 
 async def challenge_detail(request: Request):

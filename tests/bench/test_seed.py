@@ -34,3 +34,19 @@ def test_seed_writes_the_counts_it_reports(tmp_path):
     assert len(keys) == 40
     stored = tmp_path / "uploads" / keys[0][:2] / keys[0][2:4] / keys[0]
     assert stored.stat().st_size == 1024 * 1024
+
+    # The limit renders the public list from the seeded data (the benchmark's denominator).
+    limit = subprocess.run(
+        [sys.executable, "-c", "import asyncio, httpx\n"
+         "from bench.limit_app import create_app\n"
+         "async def main():\n"
+         "    app = create_app()\n"
+         "    async with app.router.lifespan_context(app):\n"
+         "        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://t') as c:\n"
+         "            r = await c.get('/')\n"
+         "            print(r.status_code, len(r.text))\n"
+         "asyncio.run(main())\n"],
+        cwd=PROJECT, env={**env, "CHALLENGE_SECRET_KEY": "s" * 40, "CHALLENGE_AUDIT_KEY": "a" * 40},
+        capture_output=True, text=True, timeout=120)
+    status, size = limit.stdout.split()
+    assert status == "200" and int(size) > 10_000, limit.stderr[-2000:]
