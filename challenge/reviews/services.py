@@ -480,11 +480,14 @@ async def add_assignment(*, panel: Panel, bid_id: int, expert_id: int, actor: Us
     if reasons:
         raise DomainError(_("不能分配：%(name)s 与申报 %(code)s 存在利益冲突（%(reasons)s）",
                             name=member.expert.name, code=entry.code, reasons=_join(reasons)), field="expert")
-    existing = await Assignment.get_or_none(panel=panel, bid_id=bid_id, expert_id=expert_id)
-    if existing is not None and existing.status in ACTIVE_ASSIGNMENT_STATES:
-        raise DomainError(_("该专家已分配到此申报"), field="expert")
     status = AssignmentStatus.ASSIGNED if panel.status == PanelStatus.REVIEWING else AssignmentStatus.PROPOSED
     async with in_transaction():
+        # The panel's row serialises hand assignments: the database cannot refuse a second
+        # (panel, expert) on a bid-less entry (NULLs are distinct in the unique constraint).
+        await Panel.filter(id=panel.id).select_for_update().first()
+        existing = await Assignment.get_or_none(panel=panel, bid_id=bid_id, expert_id=expert_id)
+        if existing is not None and existing.status in ACTIVE_ASSIGNMENT_STATES:
+            raise DomainError(_("该专家已分配到此申报"), field="expert")
         if existing is None:
             try:
                 item = await Assignment.create(panel=panel, bid_id=bid_id, expert_id=expert_id,
