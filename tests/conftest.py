@@ -34,6 +34,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("db_independent"):
             item.add_marker(skip)
+
+
 TEMPLATE_DB = f"challenge_tpl_{os.getpid()}"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32

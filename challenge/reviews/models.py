@@ -201,6 +201,8 @@ class PanelMember(Model):
         table = "panel_member"
         ordering = ["-is_chair", "id"]
         unique_together = [("panel", "expert")]
+        # The panels an expert leads, counted from the index alone.
+        indexes = [("expert_id", "is_chair", "is_deputy")]
 
 
 class PanelBid(Model):
@@ -239,8 +241,9 @@ class Assignment(Model):
         table = "review_assignment"
         ordering = ["id"]
         unique_together = [("panel", "bid", "expert")]
-        # An expert's task list, a page at a time in panel order.
-        indexes = [("expert_id", "panel_id")]
+        # An expert's task list, a page at a time in panel order; the status in it answers the
+        # count of his tasks from the index alone (14,000 of them at 100k bids).
+        indexes = [("expert_id", "panel_id", "status")]
 
 
 class Score(Model):

@@ -119,8 +119,11 @@ async def tasks(request: Request):
     leading = Panel.filter(Q(members__is_chair=True) | Q(members__is_deputy=True), members__expert_id=user.id)
     chaired = await leading.only("id", "name", "status").order_by("-id").limit(CHAIRED_SHOWN)
     return render(request, "reviews/tasks.html", {
+        # Formats translated once for the page (the template's _() formats on each call).
+        "f_bid": _("申报 %(code)s"), "f_done": _("已提交 %(done)s / %(n)s"),
         "groups": list(groups.values()), "page": page, "chaired": chaired,
-        "chaired_total": await leading.count() if len(chaired) == CHAIRED_SHOWN else len(chaired),
+        "chaired_total": await PanelMember.filter(Q(is_chair=True) | Q(is_deputy=True), expert_id=user.id).count()
+        if len(chaired) == CHAIRED_SHOWN else len(chaired),
         "now": now_utc(),
     })
 
