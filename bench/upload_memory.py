@@ -243,7 +243,9 @@ def main() -> int:
                 raise SystemExit(f"upload refused: {response.status_code} {response.text[:500]}")
 
         stored = [p for p in (work / "data" / "uploads").rglob("*") if p.is_file() and p.stat().st_size == size]
-        leftovers = list((work / "data" / "uploads" / "tmp").glob("*"))
+        # Each server process keeps a temporary folder of its own and a lock beside it while it
+        # lives (files.storage.LocalStorage): what counts is a file left inside one.
+        leftovers = [p for p in (work / "data" / "uploads" / "tmp").glob("*/*") if p.is_file()]
         peak = max(after["VmHWM"] if peak_reset else 0, sampled[0])
         growth = peak - before["VmRSS"]
         ok = growth <= args.limit_mib * MIB and len(stored) == 1 and not leftovers
