@@ -218,6 +218,21 @@ def candidate_errors(*, name: str, domain: Domain | None, scope: str, core_proce
     return errors
 
 
+async def _catalogue_fields(round_: CatalogueRound, *, name: str, domain_id: int | None, scope: str,
+                            core_process: str, parameters: list[dict], benefits: str, refused: str) -> dict:
+    """A candidate's catalogue fields, trimmed and checked (its domain one of the round's);
+    refused with `refused` and the errors by field."""
+    name, scope, core_process, benefits = name.strip(), scope.strip(), core_process.strip(), benefits.strip()
+    round_domains = {d.id for d in await round_.domains.all()}
+    domain = await Domain.get_or_none(id=domain_id) if domain_id in round_domains else None
+    errors = candidate_errors(name=name, domain=domain, scope=scope, core_process=core_process, benefits=benefits,
+                              parameters=parameters)
+    if errors:
+        raise DomainError(refused, errors=errors)
+    return {"name": name, "domain": domain, "scope": scope, "core_process": core_process, "parameters": parameters,
+            "benefits": benefits}
+
+
 async def propose_candidate(*, round_: CatalogueRound, project: Project, actor: User, name: str,
                             domain_id: int | None, scope: str, core_process: str, parameters: list[dict],
                             benefits: str, now: datetime | None = None) -> Candidate:
@@ -234,21 +249,16 @@ async def propose_candidate(*, round_: CatalogueRound, project: Project, actor: 
         raise InvalidTransition(_("申报已于 %(end)s 截止", end=format_datetime(round_.deadline)))
     if project.status != ProjectStatus.ACCEPTED:
         raise InvalidTransition(_("只有通过验收的项目可以推荐为候选技术"), field="project")
-    name, scope, core_process, benefits = name.strip(), scope.strip(), core_process.strip(), benefits.strip()
-    round_domains = {d.id for d in await round_.domains.all()}
-    domain = await Domain.get_or_none(id=domain_id) if domain_id in round_domains else None
-    errors = candidate_errors(name=name, domain=domain, scope=scope, core_process=core_process, benefits=benefits,
-                              parameters=parameters)
-    if errors:
-        raise DomainError(_("候选技术未提交，请先解决以下问题"), errors=errors)
+    fields = await _catalogue_fields(round_, name=name, domain_id=domain_id, scope=scope, core_process=core_process,
+                                     parameters=parameters, benefits=benefits,
+                                     refused=_("候选技术未提交，请先解决以下问题"))
     try:
         async with in_transaction():
             candidate = await Candidate.create(
                 round=round_, source=CandidateSource.PROJECT, project=project, organisation_id=bid.lead_org_id,
-                name=name, domain=domain, scope=scope, core_process=core_process, parameters=parameters,
-                benefits=benefits, proposed_by=actor)
+                proposed_by=actor, **fields)
             await record(actor=actor, action="catalogue_candidate.propose", obj=candidate,
-                         after={"round_id": round_.id, "project_id": project.id, "name": name,
+                         after={"round_id": round_.id, "project_id": project.id, "name": fields["name"],
                                 "parameters": parameters})
     except IntegrityError:
         raise DomainError(_("该项目的这项技术已是本批次的候选技术"), field="name") from None
@@ -302,23 +312,17 @@ async def apply_offer(*, round_: CatalogueRound, offer: Offer, actor: User, name
         raise InvalidTransition(_("该遴选批次当前不受理申报（%(s)s）", s=round_.status.label))
     if now >= round_.deadline:
         raise InvalidTransition(_("申报已于 %(end)s 截止", end=format_datetime(round_.deadline)))
-    name, scope, core_process, benefits = name.strip(), scope.strip(), core_process.strip(), benefits.strip()
-    round_domains = {d.id for d in await round_.domains.all()}
-    domain = await Domain.get_or_none(id=domain_id) if domain_id in round_domains else None
-    errors = candidate_errors(name=name, domain=domain, scope=scope, core_process=core_process, benefits=benefits,
-                              parameters=parameters)
-    if errors:
-        raise DomainError(_("申报未提交，请先解决以下问题"), errors=errors)
+    fields = await _catalogue_fields(round_, name=name, domain_id=domain_id, scope=scope, core_process=core_process,
+                                     parameters=parameters, benefits=benefits, refused=_("申报未提交，请先解决以下问题"))
     if await Candidate.exists(round_id=round_.id, offer_id=offer.id):
         raise DomainError(_("该技术成果已申报本批次"), field="name")
     try:
         async with in_transaction():
             candidate = await Candidate.create(
                 round=round_, source=CandidateSource.OFFER, offer=offer, organisation_id=offer.organisation_id,
-                name=name, domain=domain, scope=scope, core_process=core_process, parameters=parameters,
-                benefits=benefits, proposed_by=actor)
+                proposed_by=actor, **fields)
             await record(actor=actor, action="catalogue_candidate.apply", obj=candidate,
-                         after={"round_id": round_.id, "offer_id": offer.id, "name": name,
+                         after={"round_id": round_.id, "offer_id": offer.id, "name": fields["name"],
                                 "parameters": parameters})
     except IntegrityError:
         raise DomainError(_("该技术成果已申报本批次"), field="name") from None
