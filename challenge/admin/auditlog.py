@@ -9,10 +9,10 @@ from tortoise.expressions import Q
 
 from challenge.audit import labels
 from challenge.audit.models import AuditEntry
+from challenge.web.forms import MAX_ID
 from challenge.web.i18n import _
 
 EXPORT_BATCH = 1000
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

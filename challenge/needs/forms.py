@@ -17,7 +17,7 @@ from challenge.needs.services import (
     NeedFilters,
     submission_problems,
 )
-from challenge.web.forms import Form
+from challenge.web.forms import MAX_ID, Form, parse_id
 from challenge.web.i18n import _
 from challenge.web.timefmt import input_value
 
@@ -142,15 +142,6 @@ def parse_screening(form: Form, *, merge_target_ids: list[int]) -> ScreenInput:
 
 
 # -- list filters --------------------------------------------------------------------------------
-MAX_ID = 2**31 - 1
-
-
-def parse_id(raw: str | None) -> int | None:
-    try:
-        value = int(raw) if raw and raw.strip() else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def parse_filters(query) -> NeedFilters:

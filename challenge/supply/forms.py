@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from challenge.supply.models import MAX_PARAMETERS, ContactStatus, IpStatus, Offer, OfferParameter, OfferStatus, TransferMode
 from challenge.supply.services import PHONE_RE, OfferContent, OfferFilters, ParameterRow, submission_problems
-from challenge.web.forms import Form
+from challenge.web.forms import MAX_ID, Form, parse_id
 from challenge.web.i18n import _
 
 LONG_TEXT = 5000
@@ -18,7 +18,6 @@ MAX_AMOUNT = Decimal("999999999.99")
 BLANK_ROWS = 2
 MORE_ROWS = 3
 MIN_ROWS = 3
-MAX_ID = 2**31 - 1
 PARAM_FIELDS = ("name", "value", "unit")
 
 
@@ -145,14 +144,6 @@ def parse_contact(form: Form, *, subjects: list[str]) -> ContactInput:
     if not message:
         form.error("message", _("请填写对接说明，成果单位将据此决定是否接受"))
     return ContactInput(subject=subject or "", message=message)
-
-
-def parse_id(raw: str | None) -> int | None:
-    try:
-        value = int(raw) if raw and raw.strip() else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def parse_filters(query) -> OfferFilters:

@@ -25,6 +25,7 @@ from challenge.web.timefmt import beijing_to_utc
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FIELDS = 1000
 MAX_FIELD_BYTES = 512 * 1024
+MAX_ID = MAX_INT  # the largest id a database integer key holds: a larger one is never an object
 
 
 async def read_form(request: Request) -> FormData:
@@ -193,3 +194,12 @@ class Form:
             self.error(name, _("时间格式应为 年-月-日 时:分，例如 2026-12-31 17:00"))
             return None
         return beijing_to_utc(value.replace(tzinfo=None))
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id from a query or form value; None for anything that cannot be one (blank, text, 0, too large)."""
+    try:
+        value = int(raw) if raw and raw.strip() else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value <= MAX_ID else None
