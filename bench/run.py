@@ -86,7 +86,7 @@ class Server:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:
-                self.log.flush()
+                self.stop()  # a server that answers with errors keeps running otherwise
                 raise SystemExit(f"{app} did not start:\n" + log.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
 
