@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 
 from challenge.audit import labels
 from challenge.audit.models import AuditEntry
-from challenge.web.forms import MAX_ID
+from challenge.web.forms import parse_id
 from challenge.web.i18n import _
 
 EXPORT_BATCH = 1000
@@ -47,8 +47,8 @@ def filtered(filters: AuditFilters):
         query = query.filter(action=filters.action)
     if filters.person:
         person = filters.person
-        if person.startswith("#") and person[1:].isdigit() and int(person[1:]) <= MAX_ID:
-            query = query.filter(actor_id=int(person[1:]))
+        if person.startswith("#") and (actor_id := parse_id(person[1:])) is not None:
+            query = query.filter(actor_id=actor_id)
         elif person in {"system", _("系统")}:
             query = query.filter(actor_id__isnull=True)
         else:

@@ -12,7 +12,7 @@ from challenge.accounts import credit_code
 from challenge.accounts.models import OrgType
 from challenge.bids.models import MANAGED_BID_STATES
 from challenge.catalog import regions
-from challenge.web.forms import Form
+from challenge.web.forms import Form, parse_ids
 from challenge.web.i18n import _
 
 ROW_FIELDS = {
@@ -115,9 +115,7 @@ def parse_bid(form: Form, target_ids: list[int]) -> BidContent:
     content.members = [_member(form, i) for i in range(_compact_rows(form, "member"))]
     content.milestones = [m for i in range(_compact_rows(form, "milestone")) if (m := _milestone(form, i))]
     content.budget = [b for i in range(_compact_rows(form, "budget")) if (b := _budget(form, i))]
-    for raw in form.getlist("delete_attachment"):
-        if raw.isdigit():
-            content.delete_attachment_ids.append(int(raw))
+    content.delete_attachment_ids.extend(parse_ids(form.getlist("delete_attachment")))
     return content
 
 
@@ -172,7 +170,7 @@ def blank_rows(source) -> dict[str, int]:
     counts = dict(DEFAULT_BLANK_ROWS)
     for kind in ROW_FIELDS:
         raw = (source.get(f"blank-{kind}") or "").strip()
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             counts[kind] = min(int(raw), MAX_BLANK_ROWS)
     return counts
 

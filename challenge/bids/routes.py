@@ -32,7 +32,7 @@ from challenge.files.uploads import receive_upload
 from challenge.web.auth import require_role
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form, read_form
+from challenge.web.forms import Form, parse_id, read_form
 from challenge.web.http import int_param, redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
@@ -547,7 +547,7 @@ MAX_BULK = 200
 
 
 def _positive_int(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    return parse_id(raw)
 
 
 async def manage_challenge(request: Request):

@@ -62,6 +62,7 @@ from challenge.files.services import attach, store_blobs
 from challenge.files.uploads import UploadedFile
 from challenge.mail.services import Text, notify
 from challenge.reviews.services import recheck_conflicts
+from challenge.web.forms import MAX_ID
 from challenge.web.i18n import _
 from challenge.web.timefmt import format_datetime, now_utc
 
@@ -817,7 +818,7 @@ def managed_bids(challenge: Challenge, filters: BidFilters):
     if filters.q:
         condition = Q(title__icontains=filters.q) | Q(lead_org__name__icontains=filters.q)
         digits = filters.q.rpartition("-")[2].lstrip("JBjb0") or "0"
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit() and int(digits) <= MAX_ID:
             condition |= Q(id=int(digits))
         query = query.filter(condition)
     return query.select_related("lead_org").order_by("id")

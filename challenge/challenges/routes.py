@@ -30,7 +30,7 @@ from challenge.needs.models import Need, NeedStatus
 from challenge.web.auth import current_user, require_organiser, require_user
 from challenge.web.exports import export_response
 from challenge.web.flash import flash
-from challenge.web.forms import Form, read_form
+from challenge.web.forms import Form, parse_ids, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.limits import UPLOAD, limited
@@ -190,7 +190,7 @@ async def export(request: Request):
 
 async def _form_context(form, *, challenge: Challenge | None, action: str = "") -> dict:
     linked = form.getlist("need_ids")
-    linked_ids = [int(v) for v in linked if v.isdigit()]
+    linked_ids = parse_ids(linked)
     needs = await (Need.filter(Q(status=NeedStatus.ACCEPTED) | Q(id__in=linked_ids))
                    .select_related("organisation", "domain").prefetch_related("challenges").order_by("-id"))
     return {
@@ -204,7 +204,7 @@ async def _form_context(form, *, challenge: Challenge | None, action: str = "") 
 
 async def _prefill_from_needs(request: Request) -> forms.ListForm:
     """A new challenge starts from the needs chosen on the needs pages (?need_id=1&need_id=2)."""
-    ids = [int(v) for v in request.query_params.getlist("need_id") if v.isdigit()]
+    ids = parse_ids(request.query_params.getlist("need_id"))
     needs = await Need.filter(id__in=ids, status=NeedStatus.ACCEPTED).select_related("organisation")
     data = services.ChallengeData(need_ids=[n.id for n in needs],
                                   issuer_ids=sorted({n.organisation_id for n in needs}))

@@ -8,7 +8,7 @@ from challenge.delivery.acceptance import GENERAL_FILES, evidence_category
 from challenge.delivery.models import Outcome
 from challenge.reviews import forms as review_forms
 from challenge.reviews.models import PROJECT_PURPOSES, PanelPurpose
-from challenge.web.forms import Form
+from challenge.web.forms import Form, parse_ids
 from challenge.web.i18n import _
 
 MAX_WAN = Decimal("10000000")
@@ -16,7 +16,7 @@ MAX_WAN = Decimal("10000000")
 
 def removed_files(form: Form) -> list[int]:
     """The attachments the team ticked to remove (`remove_file` checkboxes with their ids)."""
-    return [int(v) for v in form.getlist("remove_file") if v.isdigit()]
+    return parse_ids(form.getlist("remove_file"))
 
 
 def parse_deliverable(form: Form) -> str:

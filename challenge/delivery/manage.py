@@ -24,7 +24,7 @@ from challenge.reviews import services as reviews
 from challenge.reviews.models import PanelPurpose, PanelStatus, ReviewOpinion
 from challenge.web.auth import require_organiser
 from challenge.web.flash import flash
-from challenge.web.forms import Form, read_form
+from challenge.web.forms import Form, parse_ids, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.once import create_once
@@ -129,7 +129,7 @@ async def panel_new(request: Request):
     return render(request, "delivery/panel_new.html", {
         "project": project, "form": form, "pool": pool, "purposes": forms.purpose_choices(),
         "deputies": [(row["user"].id, row["user"].name) for row in pool],
-        "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
+        "selected": parse_ids(form.getlist("members")),
     }, status_code=form.status_code)
 
 

@@ -122,7 +122,7 @@ async def receive_upload(request: Request, storage, *, max_bytes: int, allowed: 
     if kind != b"multipart/form-data" or not boundary:
         raise BadUpload("expected multipart/form-data")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_TEXT_FIELD:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes + MAX_TEXT_FIELD:
         raise UploadTooLarge(max_bytes)
 
     fields: list[tuple[str, str]] = []

@@ -2,7 +2,7 @@
 the notice, entry adjustments and adoption cases."""
 
 from challenge.reviews import forms as review_forms
-from challenge.web.forms import Form
+from challenge.web.forms import Form, parse_id
 from challenge.web.i18n import _
 
 PARAMETER_ROWS = 8  # blank rows offered on a form (more come back after each save)
@@ -65,7 +65,7 @@ def parse_rubric(form: Form) -> list[dict] | None:
         guidance = form.get(f"rubric-{i}-guidance").strip()
         if not (name or weight or guidance):
             continue
-        if not name or not weight.isdigit() or not 1 <= int(weight) <= 100:
+        if not name or not 1 <= (parse_id(weight) or 0) <= 100:
             form.error("rubric", _("第 %(n)s 行评价要素须填写名称和 1 到 100 之间的权重", n=i + 1))
         elif len(name) > 200 or len(guidance) > 2000:
             form.error("rubric", _("第 %(n)s 行评价要素过长", n=i + 1))

@@ -36,7 +36,7 @@ from challenge.supply import routes as supply_routes
 from challenge.supply.models import Offer, OfferStatus
 from challenge.web.auth import current_user, require_organiser, require_role, require_user
 from challenge.web.flash import flash
-from challenge.web.forms import Form, read_form
+from challenge.web.forms import Form, parse_id, parse_ids, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import _
 from challenge.web.once import create_once
@@ -62,7 +62,7 @@ async def index(request: Request):
     """/catalogue: the current catalogue, searchable by a word and filterable by domain."""
     params = request.query_params
     domains = await _domains()
-    domain_id = int(params["domain"]) if params.get("domain", "").isdigit() else None
+    domain_id = parse_id(params.get("domain"))
     search = catalogue.Search(q=params.get("q", "").strip()[:50], domain_id=domain_id)
     page = await paginate(catalogue.search_entries(search), page_number(params.get("page")))
     return render(request, "promotion/index.html", {
@@ -200,7 +200,7 @@ async def _candidate_form(request: Request, round_: CatalogueRound, projects: li
     by_id = {p.id: p for p in projects}
     domains = list(await round_.domains.all())
     chosen = request.query_params.get("project", "")
-    project = by_id.get(int(chosen)) if chosen.isdigit() else None
+    project = by_id.get(parse_id(chosen))
     form = Form()
     if project is not None:
         parameters = await rounds.carried_parameters(project)
@@ -243,9 +243,8 @@ async def offer_apply_page(request: Request):
     prefilled from the offer (`?offer_id=`)."""
     user = require_user(request)
     round_ = await _public_round(request)
-    chosen = request.query_params.get("offer_id", "")
-    offer = await Offer.get_or_none(id=int(chosen)).select_related("organisation") \
-        if chosen.isdigit() and len(chosen) < 10 else None
+    offer_id = parse_id(request.query_params.get("offer_id"))
+    offer = await Offer.get_or_none(id=offer_id).select_related("organisation") if offer_id else None
     if offer is None or not supply_permissions.can_view_offer(user, offer):
         raise HTTPException(404)
     if not rounds.can_apply_offer(user, offer):
@@ -319,7 +318,7 @@ async def round_new(request: Request):
                 return redirect(f"/catalogue/manage/rounds/{made.id}")
     return render(request, "promotion/round_form.html", {
         "form": form, "domains": [(d.id, d.label) for d in domains],
-        "selected": [int(v) for v in form.getlist("domains") if v.isdigit()],
+        "selected": parse_ids(form.getlist("domains")),
         "rubric_rows": forms.rubric_rows(form)}, status_code=form.status_code)
 
 
@@ -347,7 +346,7 @@ async def round_manage(request: Request, notice_form: Form | None = None):
         "form": form, "now": now,
         "publish_problem": results.announce_problem(notice, await results.open_objections(notice), now)
         if notice else "",
-        "selected": [int(v) for v in form.getlist("recommended") if v.isdigit()], **ENUMS,
+        "selected": parse_ids(form.getlist("recommended")), **ENUMS,
     }, status_code=form.status_code)
 
 
@@ -444,7 +443,7 @@ async def panel_new(request: Request):
     return render(request, "promotion/panel_new.html", {
         "candidate": candidate, "form": form, "pool": pool,
         "deputies": [(row["user"].id, row["user"].name) for row in pool],
-        "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
+        "selected": parse_ids(form.getlist("members")),
     }, status_code=form.status_code)
 
 

@@ -52,7 +52,7 @@ from challenge.reviews.models import (
 )
 from challenge.web.auth import end_session, require_organiser, require_role
 from challenge.web.flash import flash
-from challenge.web.forms import Form, read_form
+from challenge.web.forms import Form, parse_ids, read_form
 from challenge.web.http import redirect
 from challenge.web.i18n import get_locale
 from challenge.web.i18n import gettext as _
@@ -501,7 +501,7 @@ async def _post_opinion(request: Request, panel: Panel, user) -> tuple[Form, lis
     """Parse the opinion form and record it; the form comes back valid when it was recorded."""
     form = Form(await read_form(request))
     text = form.text("text", required=True, max_length=5000)
-    recommended = [int(v) for v in form.getlist("recommended") if v.isdigit()]
+    recommended = parse_ids(form.getlist("recommended"))
     if form.is_valid:
         try:
             await services.record_opinion(panel=panel, actor=user, text=text, recommended_ids=recommended)
@@ -627,7 +627,7 @@ async def panel_new(request: Request):
     return render(request, "reviews/panel_new.html", {
         "form": form, "challenge": challenge, "stages": [(s.id, s.name) for s in stages], "pool": pool,
         "deputies": [(row["user"].id, row["user"].name) for row in pool],
-        "selected": [int(v) for v in form.getlist("members") if v.isdigit()],
+        "selected": parse_ids(form.getlist("members")),
     }, status_code=form.status_code)
 
 

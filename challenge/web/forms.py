@@ -203,3 +203,9 @@ def parse_id(raw: str | None) -> int | None:
     except ValueError:
         return None
     return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def parse_ids(values: Iterable[str]) -> list[int]:
+    """The ids among form values, in order; anything else left out ("²" is a digit to str.isdigit
+    but not to int())."""
+    return [i for i in map(parse_id, values) if i is not None]

@@ -61,7 +61,7 @@ class BodyLimitMiddleware:
         if upload:
             limit = scope["app"].state.settings.max_upload_bytes + MAX_TEXT_FIELD
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await (await self.reject(Request(scope), limit, upload))(scope, receive, send)
             return
         received = 0
